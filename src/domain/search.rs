@@ -1,0 +1,509 @@
+//! Directory search: case- and accent-insensitive, several words narrow the result, a
+//! typo still finds the person, and the best matches come first.
+//!
+//! The index keeps a sorted vocabulary of folded words (names, UPN, mail, department,
+//! job title, office, phone digits), each with the documents that hold it. A query
+//! token matches every vocabulary word it is a prefix of (a range in the sorted map),
+//! plus, for tokens of four letters or more, the words within one or two edits of it.
+//! Scoring never sorts: documents are walked in name order and dropped into a few rank
+//! buckets, so a keystroke costs time in proportion to the postings touched.
+//!
+//! Pure data structure: it never touches the UI or the network.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::colleague::Colleague;
+use super::text::{fold, words};
+
+/// The part of a colleague a word came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Field {
+    Name = 0,
+    Upn = 1,
+    Other = 2,
+}
+
+const FIELD_SHIFT: u32 = 28;
+const DOC_MASK: u32 = (1 << FIELD_SHIFT) - 1;
+/// Most documents one index holds (ids share a `u32` with the field tag).
+pub const MAX_DOCUMENTS: usize = DOC_MASK as usize;
+/// Query words beyond this many are ignored.
+const MAX_TOKENS: usize = 8;
+/// Query words are cut to this many bytes.
+const MAX_TOKEN_LEN: usize = 48;
+/// Rank buckets; higher is better.
+const RANKS: usize = 10;
+const RANK_WHOLE_PREFIX: u8 = 9;
+
+struct Document {
+    key: u32,
+    is_alive: bool,
+    /// Folded display name, for ordering and whole-name prefix matches.
+    name: Box<str>,
+    /// Folded UPN and mail, for queries that contain '@'.
+    addresses: Box<[Box<str>]>,
+}
+
+/// A searchable index of colleagues, keyed by the caller's `u32` keys.
+#[derive(Default)]
+pub struct SearchIndex {
+    documents: Vec<Document>,
+    live_document_of_key: HashMap<u32, u32>,
+    vocabulary: BTreeMap<Box<str>, Vec<u32>>,
+    /// Document ids in display-name order (dead ones included, skipped when read).
+    by_name: Vec<u32>,
+    dead_documents: usize,
+    scratch: Scratch,
+}
+
+#[derive(Default)]
+struct Scratch {
+    generation_base: u32,
+    /// `generation_base + n`: the document matched the first `n` tokens of this search.
+    progress: Vec<u32>,
+    /// Weakest token rank so far (completed tokens).
+    overall: Vec<u8>,
+    /// Best rank for the token being processed.
+    current: Vec<u8>,
+    row_previous: Vec<usize>,
+    row_before: Vec<usize>,
+    row_current: Vec<usize>,
+    buckets: [Vec<u32>; RANKS],
+}
+
+impl SearchIndex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds an index of many colleagues at once.
+    pub fn build<'a>(colleagues: impl IntoIterator<Item = (u32, &'a Colleague)>) -> Self {
+        let mut index = Self::new();
+        for (key, colleague) in colleagues {
+            index.insert(key, colleague);
+        }
+        index
+    }
+
+    /// How many colleagues are searchable.
+    pub fn len(&self) -> usize {
+        self.live_document_of_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live_document_of_key.is_empty()
+    }
+
+    /// Share of the index taken by removed entries: worth a rebuild when high.
+    pub fn dead_ratio(&self) -> f32 {
+        if self.documents.is_empty() {
+            0.0
+        } else {
+            self.dead_documents as f32 / self.documents.len() as f32
+        }
+    }
+
+    /// Adds a colleague under `key`, replacing what was there under that key.
+    pub fn insert(&mut self, key: u32, colleague: &Colleague) {
+        self.remove(key);
+        if self.documents.len() >= MAX_DOCUMENTS {
+            return;
+        }
+        let doc = self.documents.len() as u32;
+        let name = fold(&colleague.display_name);
+        let upn = fold(&colleague.upn);
+        let mail = fold(&colleague.mail);
+        let mut addresses = vec![upn.clone().into_boxed_str()];
+        if !mail.is_empty() && mail != upn {
+            addresses.push(mail.clone().into_boxed_str());
+        }
+
+        let mut postings: Vec<(String, Field)> = Vec::with_capacity(16);
+        for text in [
+            &name,
+            &fold(&colleague.given_name),
+            &fold(&colleague.surname),
+        ] {
+            postings.extend(words(text).map(|w| (w.to_owned(), Field::Name)));
+        }
+        for address in &addresses {
+            let local = address.split('@').next().unwrap_or_default();
+            postings.extend(words(local).map(|w| (w.to_owned(), Field::Upn)));
+        }
+        for text in [
+            &colleague.department,
+            &colleague.job_title,
+            &colleague.office,
+        ] {
+            postings.extend(words(&fold(text)).map(|w| (w.to_owned(), Field::Other)));
+        }
+        for phone in colleague
+            .business_phones
+            .iter()
+            .chain([&colleague.mobile_phone])
+        {
+            postings.extend(phone_words(phone).into_iter().map(|w| (w, Field::Other)));
+        }
+        // One posting per word, with its best field.
+        postings.sort_by(|a, b| a.0.cmp(&b.0).then((a.1 as u8).cmp(&(b.1 as u8))));
+        postings.dedup_by(|later, earlier| later.0 == earlier.0);
+        for (word, field) in postings {
+            let packed = ((field as u32) << FIELD_SHIFT) | doc;
+            self.vocabulary
+                .entry(word.into_boxed_str())
+                .or_default()
+                .push(packed);
+        }
+
+        let position = self
+            .by_name
+            .partition_point(|&other| *self.documents[other as usize].name <= *name);
+        self.by_name.insert(position, doc);
+        self.documents.push(Document {
+            key,
+            is_alive: true,
+            name: name.into_boxed_str(),
+            addresses: addresses.into_boxed_slice(),
+        });
+        self.live_document_of_key.insert(key, doc);
+    }
+
+    /// Removes the colleague under `key`, if any.
+    pub fn remove(&mut self, key: u32) {
+        if let Some(doc) = self.live_document_of_key.remove(&key) {
+            self.documents[doc as usize].is_alive = false;
+            self.dead_documents += 1;
+        }
+    }
+
+    /// Searches, writing the matching keys into `out`, best first, then by name.
+    /// An empty query lists everyone in name order.
+    pub fn search(&mut self, query: &str, out: &mut Vec<u32>) {
+        out.clear();
+        let folded_query = fold(query);
+        let normalized_query = words(&folded_query).collect::<Vec<_>>().join(" ");
+        if folded_query.contains('@') {
+            self.search_addresses(folded_query.trim(), out);
+            return;
+        }
+        let mut tokens: Vec<&str> = words(&folded_query)
+            .map(|t| &t[..t.len().min(MAX_TOKEN_LEN)])
+            .collect();
+        tokens.dedup();
+        tokens.truncate(MAX_TOKENS);
+        if tokens.is_empty() {
+            out.extend(
+                self.by_name
+                    .iter()
+                    .map(|&doc| &self.documents[doc as usize])
+                    .filter(|d| d.is_alive)
+                    .map(|d| d.key),
+            );
+            return;
+        }
+
+        let base = self.scratch.begin(self.documents.len(), tokens.len());
+        for (i, token) in tokens.iter().enumerate() {
+            let expected = base + i as u32;
+            for (word, postings) in self
+                .vocabulary
+                .range::<str, _>((
+                    std::ops::Bound::Included(*token),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take_while(|(word, _)| word.starts_with(token))
+            {
+                let is_exact = word.len() == token.len();
+                self.scratch.apply(postings, expected, i == 0, |field| {
+                    prefix_rank(field, is_exact)
+                });
+            }
+            let max_edits = allowed_edits(token);
+            if max_edits == 0 {
+                continue;
+            }
+            let first = &token[..1];
+            let next = next_prefix(first);
+            let range = self.vocabulary.range::<str, _>((
+                std::ops::Bound::Included(first),
+                std::ops::Bound::Excluded(next.as_str()),
+            ));
+            for (word, postings) in range {
+                if word.starts_with(token) {
+                    continue;
+                }
+                if self.scratch.prefix_distance(token, word, max_edits) <= max_edits {
+                    self.scratch.apply(postings, expected, i == 0, fuzzy_rank);
+                }
+            }
+        }
+
+        let done = base + tokens.len() as u32;
+        let scratch = &mut self.scratch;
+        for &doc in &self.by_name {
+            let d = doc as usize;
+            let document = &self.documents[d];
+            if !document.is_alive || scratch.progress[d] != done {
+                continue;
+            }
+            let rank = if document.name.starts_with(&normalized_query) {
+                RANK_WHOLE_PREFIX
+            } else {
+                scratch.overall[d].min(scratch.current[d])
+            };
+            scratch.buckets[rank as usize].push(document.key);
+        }
+        for bucket in scratch.buckets.iter_mut().rev() {
+            out.append(bucket);
+        }
+    }
+
+    /// A query with '@' is a UPN or mail address: prefix match on the whole address.
+    fn search_addresses(&mut self, query: &str, out: &mut Vec<u32>) {
+        for &doc in &self.by_name {
+            let document = &self.documents[doc as usize];
+            if document.is_alive && document.addresses.iter().any(|a| a.starts_with(query)) {
+                out.push(document.key);
+            }
+        }
+    }
+}
+
+impl Scratch {
+    /// Starts a search over `documents` with `tokens` tokens; returns the generation base.
+    fn begin(&mut self, documents: usize, tokens: usize) -> u32 {
+        let step = (tokens as u32) + 1;
+        if self.generation_base.checked_add(2 * step).is_none() || self.generation_base == 0 {
+            self.progress.iter_mut().for_each(|p| *p = 0);
+            self.generation_base = 1;
+        } else {
+            self.generation_base += step;
+        }
+        self.progress.resize(documents, 0);
+        self.overall.resize(documents, 0);
+        self.current.resize(documents, 0);
+        self.generation_base
+    }
+
+    /// Records matches of the current token (`expected` = base + token index).
+    fn apply(
+        &mut self,
+        postings: &[u32],
+        expected: u32,
+        is_first: bool,
+        rank: impl Fn(Field) -> u8,
+    ) {
+        for &packed in postings {
+            let doc = (packed & DOC_MASK) as usize;
+            let field = match packed >> FIELD_SHIFT {
+                0 => Field::Name,
+                1 => Field::Upn,
+                _ => Field::Other,
+            };
+            let progress = self.progress[doc];
+            let rank = rank(field);
+            if progress == expected + 1 {
+                // Already matched this token through another word.
+                self.current[doc] = self.current[doc].max(rank);
+            } else if progress == expected || (is_first && progress < expected) {
+                self.overall[doc] = if is_first {
+                    u8::MAX
+                } else {
+                    self.overall[doc].min(self.current[doc])
+                };
+                self.current[doc] = rank;
+                self.progress[doc] = expected + 1;
+            }
+        }
+    }
+
+    /// Optimal-string-alignment distance between `token` and the closest prefix of
+    /// `word`; stops early once it must exceed `max_edits`.
+    fn prefix_distance(&mut self, token: &str, word: &str, max_edits: usize) -> usize {
+        let t = token.as_bytes();
+        let w = word.as_bytes();
+        let columns = w.len().min(t.len() + max_edits);
+        let w = &w[..columns];
+        self.row_before.clear();
+        self.row_previous.clear();
+        self.row_previous.extend(0..=columns);
+        for i in 1..=t.len() {
+            self.row_current.clear();
+            self.row_current.push(i);
+            let mut row_min = i;
+            for j in 1..=columns {
+                let cost = usize::from(t[i - 1] != w[j - 1]);
+                let mut value = (self.row_previous[j] + 1)
+                    .min(self.row_current[j - 1] + 1)
+                    .min(self.row_previous[j - 1] + cost);
+                if i > 1 && j > 1 && t[i - 1] == w[j - 2] && t[i - 2] == w[j - 1] {
+                    value = value.min(self.row_before[j - 2] + 1);
+                }
+                row_min = row_min.min(value);
+                self.row_current.push(value);
+            }
+            if row_min > max_edits {
+                return row_min;
+            }
+            std::mem::swap(&mut self.row_before, &mut self.row_previous);
+            std::mem::swap(&mut self.row_previous, &mut self.row_current);
+        }
+        let low = t.len().saturating_sub(max_edits);
+        self.row_previous[low.min(columns)..=columns]
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(usize::MAX)
+    }
+}
+
+fn prefix_rank(field: Field, is_exact: bool) -> u8 {
+    match (field, is_exact) {
+        (Field::Name | Field::Upn, true) => 8,
+        (Field::Name, false) => 7,
+        (Field::Upn, false) => 6,
+        (Field::Other, true) => 5,
+        (Field::Other, false) => 4,
+    }
+}
+
+fn fuzzy_rank(field: Field) -> u8 {
+    match field {
+        Field::Name | Field::Upn => 2,
+        Field::Other => 1,
+    }
+}
+
+/// Typos forgiven: none below four letters, one up to seven, two from eight.
+fn allowed_edits(token: &str) -> usize {
+    if token.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    match token.len() {
+        0..4 => 0,
+        4..8 => 1,
+        _ => 2,
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix` (ASCII).
+fn next_prefix(prefix: &str) -> String {
+    let mut bytes = prefix.as_bytes().to_vec();
+    while let Some(last) = bytes.pop() {
+        if last < 0x7f {
+            bytes.push(last + 1);
+            return String::from_utf8(bytes).unwrap_or_default();
+        }
+    }
+    "\u{7f}".to_owned()
+}
+
+/// Words a phone number is found by: all its digits, each group, and the last four
+/// (the extension).
+fn phone_words(phone: &str) -> Vec<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = phone
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| g.len() >= 2)
+        .map(str::to_owned)
+        .collect();
+    if digits.len() > 4 {
+        out.push(digits[digits.len() - 4..].to_owned());
+    }
+    out.push(digits);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn colleague(given: &str, surname: &str, department: &str, phone: &str) -> Colleague {
+        let upn = format!("{}.{}@contoso.com", fold(given), fold(surname));
+        Colleague {
+            id: upn.clone(),
+            upn: upn.clone(),
+            mail: upn,
+            display_name: format!("{given} {surname}"),
+            given_name: given.into(),
+            surname: surname.into(),
+            department: department.into(),
+            job_title: "Account Manager".into(),
+            office: "Milan".into(),
+            business_phones: vec![phone.into()],
+            mobile_phone: String::new(),
+        }
+    }
+
+    fn index() -> SearchIndex {
+        SearchIndex::build(
+            [
+                colleague("Anna", "Rossi", "Sales", "+39 02 5550 1234"),
+                colleague("Marco", "Rossi", "Finance", "+39 02 5550 2000"),
+                colleague("José", "García", "Sales", "+34 91 555 0101"),
+                colleague("Łukasz", "Nowak", "Engineering", "+48 22 555 0199"),
+                colleague("Rosa", "Annunziata", "Legal", "+39 06 555 0001"),
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i as u32, c)),
+        )
+    }
+
+    fn find(index: &mut SearchIndex, query: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        index.search(query, &mut out);
+        out
+    }
+
+    #[test]
+    fn accents_case_and_words() {
+        let mut index = index();
+        assert_eq!(find(&mut index, "jose"), [2]);
+        assert_eq!(find(&mut index, "LUKASZ"), [3]);
+        assert_eq!(find(&mut index, "rossi sales"), [0]);
+        assert_eq!(find(&mut index, "rossi"), [0, 1]);
+        assert_eq!(find(&mut index, "").len(), 5);
+        assert!(find(&mut index, "zzzz").is_empty());
+    }
+
+    #[test]
+    fn typos_and_ranking() {
+        let mut index = index();
+        assert_eq!(find(&mut index, "rosis"), [0, 1]);
+        assert_eq!(find(&mut index, "nowka"), [3]);
+        // "ros": Rosa (name starts with it) ranks before the Rossis (surname prefix).
+        let ranked = find(&mut index, "ros");
+        assert_eq!(ranked[0], 4);
+        assert_eq!(&ranked[1..], [0, 1]);
+        // "anna": Anna Rossi (exact given name) before Rosa Annunziata (prefix).
+        assert_eq!(find(&mut index, "anna"), [0, 4]);
+    }
+
+    #[test]
+    fn upn_mail_phone() {
+        let mut index = index();
+        assert_eq!(find(&mut index, "anna.rossi@contoso"), [0]);
+        assert_eq!(find(&mut index, "Jose.Garcia@"), [2]);
+        assert_eq!(find(&mut index, "1234"), [0]);
+        assert_eq!(find(&mut index, "+39 02 5550"), [0, 1]);
+    }
+
+    #[test]
+    fn remove_and_replace() {
+        let mut index = index();
+        index.remove(0);
+        assert_eq!(find(&mut index, "rossi"), [1]);
+        let mut renamed = colleague("Marco", "Bianchi", "Finance", "");
+        renamed.upn = "marco.bianchi@contoso.com".into();
+        index.insert(1, &renamed);
+        assert!(find(&mut index, "rossi").is_empty());
+        assert_eq!(find(&mut index, "bianchi"), [1]);
+        assert_eq!(index.len(), 4);
+        assert!(index.dead_ratio() > 0.0);
+    }
+}

@@ -1,0 +1,92 @@
+//! Text helpers: folding for accent- and case-insensitive search, and making untrusted
+//! text (names, status messages) safe to show on one line.
+
+/// Folds text for matching: transliterated to ASCII (José -> jose, Łukasz -> lukasz,
+/// Øyvind -> oyvind), lower-cased. Characters with no transliteration are dropped.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else if let Some(ascii) = deunicode::deunicode_char(c) {
+            out.extend(ascii.chars().map(|a| a.to_ascii_lowercase()));
+        }
+    }
+    out
+}
+
+/// Splits folded text into words: runs of ASCII letters and digits.
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// Longest text shown for one field on one line, in characters.
+pub const MAX_LINE_CHARS: usize = 300;
+
+/// Makes untrusted text safe for a single line: control characters (newlines, tabs, NUL)
+/// become spaces, bidirectional overrides and isolates are removed so right-to-left text
+/// cannot reorder what follows it, runs of whitespace collapse, and the result is cut to
+/// `max_chars` with an ellipsis.
+pub fn single_line(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut count = 0;
+    let mut last_was_space = true;
+    for c in text.chars() {
+        if is_bidi_control(c) {
+            continue;
+        }
+        let c = if c.is_control() || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
+        if c == ' ' {
+            if last_was_space {
+                continue;
+            }
+            last_was_space = true;
+        } else {
+            last_was_space = false;
+        }
+        if count == max_chars {
+            out.truncate(out.trim_end().len());
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_accents_and_case() {
+        assert_eq!(fold("José Łukasz ØYVIND Zoë"), "jose lukasz oyvind zoe");
+        assert_eq!(
+            words("anna.rossi@contoso.com").collect::<Vec<_>>(),
+            ["anna", "rossi", "contoso", "com"]
+        );
+    }
+
+    #[test]
+    fn single_line_is_safe() {
+        assert_eq!(single_line("a\nb\t\tc\u{0}", 50), "a b c");
+        assert_eq!(single_line("\u{202E}evil", 50), "evil");
+        let long = "x".repeat(5000);
+        let cut = single_line(&long, 10);
+        assert_eq!(cut.chars().count(), 11);
+        assert!(cut.ends_with('…'));
+        assert_eq!(single_line("שלום 😀", 50), "שלום 😀");
+    }
+}

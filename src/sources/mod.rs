@@ -1,0 +1,1 @@
+//! Sources of presence: they feed the hub with directory changes and presence.
