@@ -2,6 +2,7 @@
 //! server that panels subscribe to.
 
 pub mod auth;
+pub mod check;
 pub mod hub;
 pub mod server;
 pub mod service;

@@ -2,6 +2,7 @@
 //! conversions between it and the domain. Nothing outside `transport`, `gateway` and
 //! the panel's connection module should touch generated types.
 
+pub mod client;
 pub mod convert;
 
 /// Generated protobuf messages and gRPC client/server for `ucx.presence.v1`.
