@@ -191,9 +191,11 @@ impl Subscription {
                 message = inbound.message() => match message {
                     Ok(Some(request)) => self.handle_request(request).await,
                     Ok(None) => Err(End::ClientGone),
+                    // A request the server could not decode (too large, malformed) ends the
+                    // stream with its status; if the client is gone, nobody reads it.
                     Err(status) => {
-                        tracing::debug!(%status, "subscriber stream failed");
-                        Err(End::ClientGone)
+                        tracing::debug!(%status, "subscriber request stream failed");
+                        Err(End::Status(status))
                     }
                 },
                 () = self.queue.changed() => self.send_pending().await,
