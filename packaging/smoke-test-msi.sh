@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# Smoke test of the Windows installer under Wine, on Linux:
+#   1. a fresh Wine prefix in a temp dir, plus a test-only bcryptprimitives.dll shim
+#      (packaging/wine-shim: Wine 8 lacks ProcessPrng, which Rust binaries import);
+#   2. default install (msiexec /i /qn): the panel, its shortcut and licence are
+#      installed, the optional gateway is not; then uninstall;
+#   3. full install (ADDLOCAL=ALL): both executables installed; the installed
+#      presence-gateway.exe serves on a free loopback port under Wine, and the native
+#      Linux `presence-gateway check` gets a presence snapshot from it;
+#   4. uninstall (msiexec /x /qn): the files and the shortcut are gone.
+#
+# Usage: packaging/smoke-test-msi.sh [path/to.msi]
+#   (default: target/msi/ucx-presence-panel-<Cargo.toml version>-x64.msi, from
+#   packaging/build-msi.sh). Runs as root on Debian 12; installs wine if needed.
+#   KEEP_SMOKE_DIR=1 keeps the temp dir (Wine prefix, logs) for inspection.
+# Every wait is bounded; exits non-zero with a "smoke-test-msi: ERROR" line on failure.
+set -euo pipefail
+
+log() { printf 'smoke-test-msi: %s\n' "$*" >&2; }
+die() { printf 'smoke-test-msi: ERROR: %s\n' "$*" >&2; exit 1; }
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+started=$SECONDS
+
+# --- tools ---------------------------------------------------------------------------
+missing=()
+command -v wine >/dev/null || missing+=(wine wine64)
+command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
+command -v x86_64-w64-mingw32-objdump >/dev/null || missing+=(binutils-mingw-w64-x86-64)
+command -v msiinfo >/dev/null || missing+=(msitools)
+command -v python3 >/dev/null || missing+=(python3)
+if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    [ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}; run as root or install them"
+    apt-get update -q >/dev/null || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+fi
+command -v wineserver >/dev/null || die "wineserver not found"
+
+# --- the MSI and the native check client -----------------------------------------------
+VERSION="$(cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+print([p for p in json.load(sys.stdin)["packages"] if p["name"] == "ucx-presence"][0]["version"])
+')" || die "could not read the version from Cargo.toml"
+TARGET_DIR="$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+MSI="${1:-$TARGET_DIR/msi/ucx-presence-panel-$VERSION-x64.msi}"
+[ -f "$MSI" ] || die "$MSI not found: run packaging/build-msi.sh first"
+MSI="$(cd "$(dirname "$MSI")" && pwd)/$(basename "$MSI")"
+
+log "building the native check client (target/debug/presence-gateway)"
+cargo build --bin presence-gateway >&2 || die "cargo build --bin presence-gateway failed"
+CHECK_BIN="$TARGET_DIR/debug/presence-gateway"
+[ -x "$CHECK_BIN" ] || die "$CHECK_BIN not built"
+
+# --- temp dir, Wine prefix, cleanup ----------------------------------------------------
+WORK="$(mktemp -d /tmp/ucx-msi-smoke.XXXXXX)"
+export WINEPREFIX="$WORK/prefix"
+export WINEARCH=win64
+export WINEDEBUG=-all
+# Native shim first; no Mono/Gecko download prompts; no .desktop files from winemenubuilder.
+export WINEDLLOVERRIDES="bcryptprimitives=n,b;mscoree=;mshtml=;winemenubuilder.exe=d"
+# Wine links the prefix's user folders to $HOME: keep that inside the temp dir too.
+WINE_HOME="$WORK/home"
+mkdir -p "$WINE_HOME"
+unset DISPLAY WAYLAND_DISPLAY
+GATEWAY_PID=""
+
+w() { HOME="$WINE_HOME" "$@"; }
+
+cleanup() {
+    local rc=$?
+    if [ -n "$GATEWAY_PID" ] && kill -0 "$GATEWAY_PID" 2>/dev/null; then
+        kill "$GATEWAY_PID" 2>/dev/null || true
+        sleep 1
+        kill -9 "$GATEWAY_PID" 2>/dev/null || true
+    fi
+    # Ends only this prefix's wineserver and the Wine processes it runs.
+    if [ -d "$WINEPREFIX" ]; then
+        w timeout 20 wineserver -k 2>/dev/null || true
+    fi
+    if [ "${KEEP_SMOKE_DIR:-0}" = 1 ]; then
+        log "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    if [ "$rc" = 0 ]; then
+        log "passed in $((SECONDS - started)) s"
+    else
+        log "FAILED (exit $rc) after $((SECONDS - started)) s"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "creating the Wine prefix in $WINEPREFIX"
+w timeout 180 wineboot --init >"$WORK/wineboot.log" 2>&1 \
+    || { tail -20 "$WORK/wineboot.log" >&2; die "wineboot --init failed or timed out"; }
+w timeout 120 wineserver -w || die "wineserver did not settle after wineboot"
+SYSTEM32="$WINEPREFIX/drive_c/windows/system32"
+[ -d "$SYSTEM32" ] || die "no $SYSTEM32 after wineboot"
+
+# --- the test-only ProcessPrng shim ------------------------------------------------------
+log "building the bcryptprimitives.dll shim"
+x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -shared -static-libgcc \
+    -o "$WORK/bcryptprimitives.dll" \
+    packaging/wine-shim/bcryptprimitives.c packaging/wine-shim/bcryptprimitives.def -ladvapi32 \
+    || die "building packaging/wine-shim/bcryptprimitives.dll failed"
+cp "$WORK/bcryptprimitives.dll" "$SYSTEM32/bcryptprimitives.dll"
+
+# Everything the binaries import from bcryptprimitives.dll must be in the shim.
+msiextract -C "$WORK/msi-content" "$MSI" >/dev/null || die "msiextract $MSI failed"
+imports_of() { # imports_of EXE DLL: the functions EXE imports from DLL
+    x86_64-w64-mingw32-objdump -p "$1" | awk -v dll="$(echo "$2" | tr A-Z a-z)" '
+        /^[[:space:]]*DLL Name:/ { cur = tolower($3); next }
+        /^[[:space:]]*$/ { cur = "" }
+        cur == dll && $1 ~ /^[0-9a-f]+$/ && NF >= 3 { print $3 }'
+}
+shim_exports="$(x86_64-w64-mingw32-objdump -p "$WORK/bcryptprimitives.dll" \
+    | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' | sed -n 's/^[[:space:]]*\[ *[0-9]*\] //p')"
+while IFS= read -r -d '' exe; do
+    for fn in $(imports_of "$exe" bcryptprimitives.dll); do
+        grep -qx "$fn" <<<"$shim_exports" \
+            || die "$(basename "$exe") imports $fn from bcryptprimitives.dll, which the Wine shim lacks"
+    done
+done < <(find "$WORK/msi-content" -name '*.exe' -print0)
+
+# --- helpers -----------------------------------------------------------------------------
+PF="$WINEPREFIX/drive_c/Program Files/UCX Presence Panel"
+# Windows puts a per-machine (ALLUSERS=1) shortcut in the all-users Start menu; Wine 8's
+# msi resolves ProgramMenuFolder to the user's Start menu even then. Either is accepted.
+START_MENUS=(
+    "$WINEPREFIX/drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs/UCX Presence Panel"
+    "$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/UCX Presence Panel"
+)
+MSI_WIN="$(w wine winepath -w "$MSI" 2>/dev/null | tr -d '\r')" || die "winepath failed"
+
+msiexec() { # msiexec NAME ARGS...: runs msiexec with a verbose log, bounded in time
+    local name=$1
+    shift
+    log "msiexec $* ($name)"
+    local rc=0
+    w timeout 300 wine msiexec "$@" /l*v "$(w wine winepath -w "$WORK/$name.log" 2>/dev/null | tr -d '\r')" \
+        >"$WORK/$name.out" 2>&1 || rc=$?
+    w timeout 60 wineserver -w || true
+    if [ "$rc" != 0 ]; then
+        [ -f "$WORK/$name.log" ] && iconv -f UTF-16 -t UTF-8 "$WORK/$name.log" 2>/dev/null | tail -30 >&2
+        tail -20 "$WORK/$name.out" >&2
+        [ "$rc" = 124 ] && die "msiexec $name timed out after 300 s"
+        die "msiexec $name failed with exit code $rc"
+    fi
+}
+expect_file() { [ -f "$1" ] || die "$2: $1 is missing"; }
+expect_no_file() { [ ! -e "$1" ] || die "$2: $1 is still there"; }
+expect_shortcut() {
+    local d
+    for d in "${START_MENUS[@]}"; do
+        [ -f "$d/UCX Presence Panel.lnk" ] && return 0
+    done
+    die "$1: no Start-menu shortcut 'UCX Presence Panel.lnk' in ${START_MENUS[*]}"
+}
+expect_no_shortcut() {
+    local d
+    for d in "${START_MENUS[@]}"; do
+        [ ! -e "$d" ] || die "$1: the Start-menu folder $d is still there"
+    done
+}
+
+# --- 1. default install: panel only ------------------------------------------------------
+msiexec install-default /i "$MSI_WIN" /qn
+expect_file "$PF/presence-panel.exe" "default install"
+expect_file "$PF/LICENSE.txt" "default install"
+expect_shortcut "default install"
+expect_no_file "$PF/presence-gateway.exe" "default install (the gateway feature is optional)"
+msiexec uninstall-default /x "$MSI_WIN" /qn
+expect_no_file "$PF/presence-panel.exe" "uninstall"
+expect_no_shortcut "uninstall"
+log "default install and uninstall: ok"
+
+# --- 2. full install ---------------------------------------------------------------------
+msiexec install-all /i "$MSI_WIN" /qn ADDLOCAL=ALL
+for f in presence-panel.exe presence-gateway.exe LICENSE.txt; do
+    expect_file "$PF/$f" "install with ADDLOCAL=ALL"
+done
+expect_shortcut "install with ADDLOCAL=ALL"
+log "installed: $(cd "$PF" && ls | tr '\n' ' ')"
+
+# The installed gateway starts at all under Wine (exit 53 here means the shim is not used).
+rc=0
+w timeout 60 wine "$PF/presence-gateway.exe" --help >"$WORK/gateway-help.out" 2>&1 || rc=$?
+if [ "$rc" != 0 ]; then
+    cat "$WORK/gateway-help.out" >&2
+    [ "$rc" = 53 ] && die "presence-gateway.exe --help exited 53 under Wine: bcryptprimitives.dll!ProcessPrng was not found (is the shim in $SYSTEM32?)"
+    die "presence-gateway.exe --help exited $rc under Wine"
+fi
+
+# --- 3. the installed gateway serves a native client ---------------------------------------
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+log "starting the installed presence-gateway.exe on 127.0.0.1:$PORT under Wine"
+w wine "$PF/presence-gateway.exe" --listen "127.0.0.1:$PORT" --users 200 \
+    >"$WORK/gateway.out" 2>&1 </dev/null &
+GATEWAY_PID=$!
+
+deadline=$((SECONDS + 60))
+until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$PORT" 2>/dev/null; do
+    if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then
+        rc=0
+        wait "$GATEWAY_PID" || rc=$?
+        GATEWAY_PID=""
+        tail -30 "$WORK/gateway.out" >&2
+        die "presence-gateway.exe exited (code $rc) before listening on 127.0.0.1:$PORT"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        tail -30 "$WORK/gateway.out" >&2
+        die "presence-gateway.exe did not listen on 127.0.0.1:$PORT within 60 s"
+    fi
+    sleep 1
+done
+log "the gateway accepts TCP on 127.0.0.1:$PORT after $((SECONDS - deadline + 60)) s"
+
+log "running $CHECK_BIN check --endpoint http://127.0.0.1:$PORT"
+rc=0
+timeout 90 "$CHECK_BIN" check --endpoint "http://127.0.0.1:$PORT" --timeout-secs 60 \
+    >"$WORK/check.out" 2>&1 || rc=$?
+cat "$WORK/check.out" >&2
+if [ "$rc" != 0 ]; then
+    echo "--- gateway output:" >&2
+    tail -30 "$WORK/gateway.out" >&2
+    die "presence-gateway check against the Wine-hosted gateway failed (exit $rc)"
+fi
+kill -0 "$GATEWAY_PID" 2>/dev/null || die "presence-gateway.exe died during the check"
+
+log "stopping the gateway"
+kill "$GATEWAY_PID" 2>/dev/null || true
+for _ in $(seq 1 20); do kill -0 "$GATEWAY_PID" 2>/dev/null || break; sleep 0.5; done
+kill -9 "$GATEWAY_PID" 2>/dev/null || true
+wait "$GATEWAY_PID" 2>/dev/null || true
+GATEWAY_PID=""
+w timeout 30 wineserver -k 2>/dev/null || true
+w timeout 30 wineserver -w 2>/dev/null || true
+
+# --- 4. uninstall --------------------------------------------------------------------------
+msiexec uninstall-all /x "$MSI_WIN" /qn
+for f in presence-panel.exe presence-gateway.exe LICENSE.txt; do
+    expect_no_file "$PF/$f" "uninstall"
+done
+expect_no_file "$PF" "uninstall (install folder)"
+expect_no_shortcut "uninstall"
+log "uninstall removed the files, the install folder and the Start-menu folder"
