@@ -152,8 +152,8 @@ impl PresenceHub {
             },
             SourceHealth {
                 technology: Technology::SipSimple,
-                state: SourceState::Stale,
-                detail: "waiting for the first presence".to_owned(),
+                state: SourceState::Disabled,
+                detail: "no SIP SIMPLE source".to_owned(),
                 since: now,
             },
         ];

@@ -1,1 +1,21 @@
-//! The desktop presence panel.
+//! The desktop presence panel: an eframe/egui app that shows a whole company's
+//! presence, live, searchable by name or UPN.
+//!
+//! - [`connection`]: the gRPC link on the app's tokio runtime; hands events to the UI.
+//! - [`directory_model`]: the state of the world, applied from those events.
+//! - [`app`]: the eframe app: drains events under a time budget, handles keys, draws.
+//! - [`ui`]: one file per part of the window.
+//! - [`status_icon`], [`theme`]: the icons and every colour.
+//! - [`settings`]: what is remembered between runs.
+//! - [`demo`]: the simulated gateway run inside the panel for `--demo`.
+
+pub mod app;
+pub mod connection;
+pub mod demo;
+pub mod directory_model;
+pub mod settings;
+pub mod status_icon;
+pub mod theme;
+pub mod ui;
+
+pub use app::{PanelApp, PanelAppInit};

@@ -53,6 +53,11 @@ pub fn hub_with(users: usize, winning: WinningTechnology) -> Arc<PresenceHub> {
             .map(|n| presence(n, Availability::Available))
             .collect(),
     );
+    hub.set_source_health(
+        Technology::MsTeams,
+        ucx_presence::domain::SourceState::Live,
+        "",
+    );
     hub
 }
 

@@ -1,0 +1,323 @@
+//! The panel's state of the world: the directory, everyone's latest presence, the link
+//! and source health, and the search index. Applies transport events; knows nothing of
+//! drawing.
+//!
+//! Rules it keeps: a presence update older than the version held is discarded; a full
+//! snapshot is authoritative; presence for someone not yet in the directory waits for
+//! them; nothing is shown as live unless the link is live and its source is live.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use super::connection::{ConnectionState, DirectoryChange, PanelEvent};
+use crate::domain::colleague::upn_key;
+use crate::domain::search::SearchIndex;
+use crate::domain::text::{MAX_LINE_CHARS, single_line};
+use crate::domain::{Colleague, Presence, SourceHealth, SourceState, StatusMessage, Technology};
+
+/// Presences held for UPNs not (yet) in the directory, at most.
+const MAX_ORPHANS: usize = 200_000;
+
+/// One colleague as the panel shows them.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub colleague: Colleague,
+    pub presence: Option<Presence>,
+    is_alive: bool,
+    listing: u32,
+}
+
+#[derive(Default)]
+pub struct DirectoryModel {
+    rows: Vec<Row>,
+    row_of_upn: HashMap<String, u32>,
+    orphans: HashMap<String, Presence>,
+    index: SearchIndex,
+    live_rows: usize,
+    listing: u32,
+    connection: Option<ConnectionState>,
+    /// When the link last stopped being live (for "last known at").
+    lost_at: Option<SystemTime>,
+    has_been_live: bool,
+    sources: Vec<SourceHealth>,
+    /// Bumped when rows are added, removed, renamed or renumbered.
+    directory_revision: u64,
+    /// Bumped when any presence changes.
+    presence_revision: u64,
+    discarded_updates: u64,
+}
+
+impl DirectoryModel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.live_rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live_rows == 0
+    }
+
+    pub fn directory_revision(&self) -> u64 {
+        self.directory_revision
+    }
+
+    pub fn presence_revision(&self) -> u64 {
+        self.presence_revision
+    }
+
+    /// Updates discarded because they were older than what was held.
+    pub fn discarded_updates(&self) -> u64 {
+        self.discarded_updates
+    }
+
+    pub fn connection(&self) -> Option<&ConnectionState> {
+        self.connection.as_ref()
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.connection
+            .as_ref()
+            .is_some_and(ConnectionState::is_live)
+    }
+
+    pub fn has_been_live(&self) -> bool {
+        self.has_been_live
+    }
+
+    /// When the link stopped being live, while it is not.
+    pub fn lost_at(&self) -> Option<SystemTime> {
+        if self.is_live() { None } else { self.lost_at }
+    }
+
+    pub fn sources(&self) -> &[SourceHealth] {
+        &self.sources
+    }
+
+    /// Whether `technology`'s source is delivering live presence.
+    pub fn is_source_live(&self, technology: Technology) -> bool {
+        self.sources
+            .iter()
+            .find(|s| s.technology == technology)
+            .is_none_or(|s| s.state != SourceState::Stale)
+    }
+
+    /// Whether a presence must be shown as stale (not live).
+    pub fn is_stale(&self, presence: &Presence) -> bool {
+        !self.is_live() || !self.is_source_live(presence.technology)
+    }
+
+    pub fn row(&self, key: u32) -> Option<&Row> {
+        self.rows.get(key as usize).filter(|r| r.is_alive)
+    }
+
+    pub fn row_key_of(&self, upn: &str) -> Option<u32> {
+        self.row_of_upn.get(&upn_key(upn)).copied()
+    }
+
+    /// Runs a search (see [`SearchIndex::search`]).
+    pub fn search(&mut self, query: &str, out: &mut Vec<u32>) {
+        self.index.search(query, out);
+    }
+
+    pub fn apply(&mut self, event: PanelEvent, now: SystemTime) {
+        match event {
+            PanelEvent::State(state) => {
+                let was_live = self.is_live();
+                if state.is_live() {
+                    self.has_been_live = true;
+                    self.lost_at = None;
+                } else if was_live || self.lost_at.is_none() {
+                    self.lost_at = Some(now);
+                }
+                self.connection = Some(state);
+                self.presence_revision += 1;
+            }
+            PanelEvent::DirectoryPage {
+                colleagues,
+                is_first,
+                is_last,
+            } => {
+                if is_first {
+                    self.listing = self.listing.wrapping_add(1);
+                }
+                for colleague in colleagues {
+                    self.upsert(colleague);
+                }
+                if is_last {
+                    let stale: Vec<String> = self
+                        .rows
+                        .iter()
+                        .filter(|r| r.is_alive && r.listing != self.listing)
+                        .map(|r| r.colleague.upn.clone())
+                        .collect();
+                    for upn in stale {
+                        self.remove(&upn);
+                    }
+                    self.compact_if_needed();
+                }
+                self.directory_revision += 1;
+            }
+            PanelEvent::Snapshot {
+                presences,
+                is_delta,
+                ..
+            } => {
+                for presence in presences {
+                    self.set_presence(presence, !is_delta);
+                }
+                self.presence_revision += 1;
+            }
+            PanelEvent::Presences(presences) => {
+                for presence in presences {
+                    self.set_presence(presence, false);
+                }
+                self.presence_revision += 1;
+            }
+            PanelEvent::DirectoryChanges(changes) => {
+                for change in changes {
+                    match change {
+                        DirectoryChange::Added(c) | DirectoryChange::Changed(c) => self.upsert(c),
+                        DirectoryChange::Removed(c) => self.remove(&c.upn),
+                    }
+                }
+                self.compact_if_needed();
+                self.directory_revision += 1;
+            }
+            PanelEvent::SourceHealth(sources) => {
+                if sources != self.sources {
+                    self.sources = sources;
+                    self.presence_revision += 1;
+                }
+            }
+        }
+    }
+
+    fn upsert(&mut self, colleague: Colleague) {
+        let colleague = sanitized_colleague(colleague);
+        let key = colleague.upn_key();
+        if key.is_empty() {
+            return;
+        }
+        let listing = self.listing;
+        match self.row_of_upn.get(&key).copied() {
+            Some(row_key) => {
+                let row = &mut self.rows[row_key as usize];
+                row.listing = listing;
+                if row.colleague != colleague {
+                    self.index.insert(row_key, &colleague);
+                    row.colleague = colleague;
+                }
+            }
+            None => {
+                let row_key = self.rows.len() as u32;
+                self.index.insert(row_key, &colleague);
+                let presence = self.orphans.remove(&key);
+                self.rows.push(Row {
+                    colleague,
+                    presence,
+                    is_alive: true,
+                    listing,
+                });
+                self.row_of_upn.insert(key, row_key);
+                self.live_rows += 1;
+            }
+        }
+    }
+
+    fn remove(&mut self, upn: &str) {
+        if let Some(row_key) = self.row_of_upn.remove(&upn_key(upn)) {
+            let row = &mut self.rows[row_key as usize];
+            row.is_alive = false;
+            row.presence = None;
+            self.index.remove(row_key);
+            self.live_rows -= 1;
+        }
+    }
+
+    /// Keeps a presence unless an equal or newer one is held (or, for an authoritative
+    /// snapshot, always).
+    fn set_presence(&mut self, presence: Presence, is_authoritative: bool) {
+        let presence = sanitized_presence(presence);
+        let key = upn_key(&presence.upn);
+        let Some(&row_key) = self.row_of_upn.get(&key) else {
+            match self.orphans.get(&key) {
+                Some(held) if !is_authoritative && held.version >= presence.version => {
+                    self.discarded_updates += 1;
+                }
+                Some(_) => {
+                    self.orphans.insert(key, presence);
+                }
+                None if self.orphans.len() < MAX_ORPHANS => {
+                    self.orphans.insert(key, presence);
+                }
+                None => {}
+            }
+            return;
+        };
+        let slot = &mut self.rows[row_key as usize].presence;
+        match slot {
+            Some(held) if !is_authoritative && held.version >= presence.version => {
+                self.discarded_updates += 1;
+            }
+            _ => *slot = Some(presence),
+        }
+    }
+
+    /// Drops removed rows once they are a large share, renumbering the rest.
+    fn compact_if_needed(&mut self) {
+        let dead = self.rows.len() - self.live_rows;
+        if dead < 1_000 || dead * 4 < self.rows.len() {
+            return;
+        }
+        let rows: Vec<Row> = std::mem::take(&mut self.rows)
+            .into_iter()
+            .filter(|r| r.is_alive)
+            .collect();
+        self.row_of_upn = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.colleague.upn_key(), i as u32))
+            .collect();
+        self.index = SearchIndex::build(
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| (i as u32, &r.colleague)),
+        );
+        self.rows = rows;
+        self.directory_revision += 1;
+    }
+}
+
+fn sanitized_colleague(mut c: Colleague) -> Colleague {
+    for field in [
+        &mut c.display_name,
+        &mut c.given_name,
+        &mut c.surname,
+        &mut c.mail,
+        &mut c.department,
+        &mut c.job_title,
+        &mut c.office,
+        &mut c.mobile_phone,
+    ] {
+        *field = single_line(field, MAX_LINE_CHARS);
+    }
+    for phone in &mut c.business_phones {
+        *phone = single_line(phone, MAX_LINE_CHARS);
+    }
+    if c.display_name.is_empty() {
+        c.display_name = c.upn.clone();
+    }
+    c
+}
+
+fn sanitized_presence(mut p: Presence) -> Presence {
+    p.status_message = p.status_message.map(|m| StatusMessage {
+        text: single_line(&m.text, MAX_LINE_CHARS),
+        expires_at: m.expires_at,
+    });
+    p.out_of_office.message = single_line(&p.out_of_office.message, MAX_LINE_CHARS);
+    p
+}

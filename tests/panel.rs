@@ -1,0 +1,324 @@
+//! The real panel app in an egui_kittest Harness, against a real in-process gateway
+//! over gRPC on 127.0.0.1.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use ucx_presence::domain::{Availability, Colleague, Technology, WinningTechnology};
+use ucx_presence::gateway::{DirectoryUpdate, GatewayConfig, PresenceHub, RunningGateway, server};
+use ucx_presence::panel::connection::{ConnectionConfig, ConnectionHandle};
+use ucx_presence::panel::settings::PanelSettings;
+use ucx_presence::panel::{PanelApp, PanelAppInit};
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    hub: Arc<PresenceHub>,
+    gateway: Option<RunningGateway>,
+    port: u16,
+}
+
+impl Fixture {
+    fn new(hub: Arc<PresenceHub>) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let gateway = runtime.block_on(start(hub.clone()));
+        let port = gateway.local_addr().port();
+        Self {
+            runtime,
+            hub,
+            gateway: Some(gateway),
+            port,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn kill_gateway(&mut self) {
+        if let Some(gateway) = self.gateway.take() {
+            self.runtime.block_on(gateway.shutdown()).expect("shutdown");
+        }
+    }
+
+    fn restart_gateway(&mut self) {
+        let config = GatewayConfig {
+            listen: format!("127.0.0.1:{}", self.port).parse().expect("addr"),
+            heartbeat_interval: Duration::from_millis(200),
+            ..GatewayConfig::loopback_ephemeral()
+        };
+        let gateway = self
+            .runtime
+            .block_on(server::start(self.hub.clone(), config))
+            .expect("restarts on the same port");
+        self.gateway = Some(gateway);
+    }
+
+    fn harness(&self) -> Harness<'static, PanelApp> {
+        let connection = ConnectionHandle::start(
+            self.runtime.handle(),
+            ConnectionConfig {
+                endpoint: self.url(),
+                token_file: None,
+            },
+            Arc::new(|| {}),
+        );
+        let init = PanelAppInit {
+            connection,
+            settings: PanelSettings::default(),
+            settings_path: None,
+            startup_warning: None,
+            endpoint_label: self.url(),
+            keep_alive: Vec::new(),
+        };
+        Harness::builder()
+            .with_size(egui::vec2(1100.0, 700.0))
+            .build_eframe(move |cc| PanelApp::new(cc, init))
+    }
+}
+
+/// Steps the app (in real time) until `done` holds, or fails after 10 s.
+fn wait_for(
+    harness: &mut Harness<'static, PanelApp>,
+    what: &str,
+    done: impl Fn(&PanelApp) -> bool,
+) {
+    let started = Instant::now();
+    loop {
+        harness.step();
+        if done(harness.state()) {
+            harness.step();
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "timed out waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn company() -> Arc<PresenceHub> {
+    let hub = hub_with(0, WinningTechnology::MsTeams);
+    let people = [
+        ("Anna", "Rossi", "Sales"),
+        ("Marco", "Rossi", "Finance"),
+        ("José", "García", "Sales"),
+        ("Łukasz", "Nowak", "Engineering"),
+        ("Zoë", "Smith", "Reception"),
+        ("Øyvind", "Hansen", "IT"),
+    ];
+    let colleagues: Vec<Colleague> = people
+        .iter()
+        .map(|(given, surname, department)| {
+            let upn = format!(
+                "{}.{}@contoso.com",
+                ucx_presence::domain::text::fold(given),
+                ucx_presence::domain::text::fold(surname)
+            );
+            Colleague {
+                id: upn.clone(),
+                upn: upn.clone(),
+                mail: upn,
+                display_name: format!("{given} {surname}"),
+                given_name: given.to_string(),
+                surname: surname.to_string(),
+                department: department.to_string(),
+                job_title: "Specialist".into(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let presences = colleagues
+        .iter()
+        .map(|c| ucx_presence::domain::Presence {
+            availability: Availability::Available,
+            since: std::time::SystemTime::now() - Duration::from_secs(12 * 60 + 5),
+            ..ucx_presence::domain::Presence::unknown(&c.upn)
+        })
+        .collect();
+    hub.apply_directory(
+        colleagues
+            .into_iter()
+            .map(DirectoryUpdate::Upsert)
+            .collect(),
+    );
+    hub.publish(Technology::MsTeams, presences);
+    hub
+}
+
+fn visible_names(app: &PanelApp) -> Vec<String> {
+    app.view
+        .results
+        .iter()
+        .filter_map(|&k| app.model.row(k))
+        .map(|r| r.colleague.display_name.clone())
+        .collect()
+}
+
+fn type_query(harness: &mut Harness<'static, PanelApp>, text: &str) {
+    harness.get_by_role(egui::Role::TextInput).type_text(text);
+    harness.step();
+    harness.step();
+}
+
+#[test]
+fn the_list_fills_and_search_filters_with_accents_typos_and_words() {
+    let fixture = Fixture::new(company());
+    let mut harness = fixture.harness();
+    wait_for(&mut harness, "live with 6 colleagues", |app| {
+        app.model.is_live() && app.view.results.len() == 6
+    });
+    harness.get_by_label_contains("Anna Rossi, Available, for 12 minutes");
+
+    type_query(&mut harness, "jose");
+    assert_eq!(visible_names(harness.state()), ["José García"]);
+    assert!(
+        harness
+            .query_by_label_contains("José García, Available")
+            .is_some()
+    );
+    assert!(
+        harness.query_by_label_contains("Anna Rossi").is_none(),
+        "filtered rows are not laid out"
+    );
+
+    harness.state_mut().view.query.clear();
+    type_query(&mut harness, "lukasz");
+    assert_eq!(visible_names(harness.state()), ["Łukasz Nowak"]);
+
+    harness.state_mut().view.query.clear();
+    type_query(&mut harness, "rossi sales");
+    assert_eq!(visible_names(harness.state()), ["Anna Rossi"]);
+
+    harness.state_mut().view.query.clear();
+    type_query(&mut harness, "hnasen");
+    assert_eq!(
+        visible_names(harness.state()),
+        ["Øyvind Hansen"],
+        "a typo still finds him"
+    );
+    harness.get_by_label_contains("1 of 6 match");
+}
+
+#[test]
+fn keyboard_moves_the_selection_enter_opens_escape_clears() {
+    let fixture = Fixture::new(company());
+    let mut harness = fixture.harness();
+    wait_for(&mut harness, "live", |app| {
+        app.model.is_live() && app.view.results.len() == 6
+    });
+    type_query(&mut harness, "rossi");
+    assert_eq!(
+        harness.state().view.selected_index,
+        Some(0),
+        "a search selects its best match"
+    );
+    harness.key_press(egui::Key::ArrowDown);
+    harness.step();
+    assert_eq!(harness.state().view.selected_index, Some(1));
+    harness.key_press(egui::Key::ArrowDown);
+    harness.step();
+    assert_eq!(
+        harness.state().view.selected_index,
+        Some(1),
+        "stays on the last match"
+    );
+    harness.key_press(egui::Key::ArrowUp);
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    harness.step();
+    assert!(harness.state().view.is_details_open);
+    harness.get_by_label("Details");
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert!(
+        !harness.state().view.is_details_open,
+        "Escape closes the details first"
+    );
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.step();
+    assert!(
+        harness.state().view.query.is_empty(),
+        "then clears the search"
+    );
+    assert_eq!(harness.state().view.results.len(), 6);
+    // Typing goes to the search box without clicking it.
+    harness.get_by_role(egui::Role::TextInput).type_text("zo");
+    harness.step();
+    harness.step();
+    assert_eq!(visible_names(harness.state()), ["Zoë Smith"]);
+}
+
+#[test]
+fn a_presence_change_shows_up() {
+    let fixture = Fixture::new(company());
+    let mut harness = fixture.harness();
+    wait_for(&mut harness, "live", |app| {
+        app.model.is_live() && app.view.results.len() == 6
+    });
+    fixture.hub.publish(
+        Technology::MsTeams,
+        vec![ucx_presence::domain::Presence {
+            availability: Availability::Busy,
+            activity: ucx_presence::domain::Activity::InACall,
+            since: std::time::SystemTime::now(),
+            ..ucx_presence::domain::Presence::unknown("anna.rossi@contoso.com")
+        }],
+    );
+    wait_for(&mut harness, "Anna busy", |app| {
+        app.model
+            .row_key_of("anna.rossi@contoso.com")
+            .and_then(|k| app.model.row(k))
+            .and_then(|r| r.presence.as_ref())
+            .is_some_and(|p| p.availability == Availability::Busy)
+    });
+    harness.get_by_label_contains("Anna Rossi, Busy, in a call, just now");
+}
+
+#[test]
+fn killing_the_gateway_shows_stale_and_restarting_brings_it_back_live() {
+    let mut fixture = Fixture::new(company());
+    let mut harness = fixture.harness();
+    wait_for(&mut harness, "live", |app| {
+        app.model.is_live() && app.view.results.len() == 6
+    });
+    assert!(harness.query_by_label_contains("Not live").is_none());
+
+    fixture.kill_gateway();
+    wait_for(&mut harness, "not live", |app| !app.model.is_live());
+    harness.get_by_label_contains("Not live: the presence gateway cannot be reached");
+    // Every row says it is not live, and none claims a time in state.
+    harness.get_by_label_contains("Anna Rossi, Available, last known at");
+    assert!(harness.query_by_label_contains("for 12 minutes").is_none());
+    harness.get_by_label_contains("Reconnecting (attempt");
+
+    fixture.hub.publish(
+        Technology::MsTeams,
+        vec![ucx_presence::domain::Presence {
+            availability: Availability::Away,
+            since: std::time::SystemTime::now(),
+            ..ucx_presence::domain::Presence::unknown("jose.garcia@contoso.com")
+        }],
+    );
+    fixture.restart_gateway();
+    wait_for(&mut harness, "live again", |app| app.model.is_live());
+    wait_for(&mut harness, "the change made while away arrives", |app| {
+        app.model
+            .row_key_of("jose.garcia@contoso.com")
+            .and_then(|k| app.model.row(k))
+            .and_then(|r| r.presence.as_ref())
+            .is_some_and(|p| p.availability == Availability::Away)
+    });
+    assert!(harness.query_by_label_contains("Not live").is_none());
+    harness.get_by_label_contains("Anna Rossi, Available, for 12 minutes");
+}
