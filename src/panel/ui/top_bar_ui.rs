@@ -70,8 +70,11 @@ pub fn top_bar_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCo
                     .desired_width(ui.available_width())
                     .font(egui::TextStyle::Heading),
             );
-            // Typing anywhere goes into the search box: keep it focused.
-            if !response.has_focus() {
+            // Typing anywhere goes into the search box: whenever nothing else holds the
+            // keyboard (at start, after a click on a row), it takes it back. Asked only
+            // while the window has focus, so it cannot turn into a repaint loop.
+            let is_keyboard_free = ui.memory(|m| m.focused().is_none());
+            if is_keyboard_free && ui.input(|i| i.focused) {
                 response.request_focus();
             }
             if response.changed() {
