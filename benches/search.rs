@@ -1,0 +1,49 @@
+//! Search per keystroke over 100,000 colleagues: each query is typed one character at a
+//! time, as an operator would, and every prefix is searched.
+
+use std::time::{Duration, SystemTime};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ucx_presence::domain::search::SearchIndex;
+use ucx_presence::sources::simulator::{Simulator, SimulatorConfig};
+
+const QUERIES: &[&str] = &["rossi", "jose garcia", "lukasz", "hnasen", "anna sales", "sales manager", "+39 02 5550", "maria.lopez@"];
+
+fn search_per_keystroke(c: &mut Criterion) {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let directory = Simulator::new(SimulatorConfig { users: 100_000, seed: 1, ..Default::default() }, now).directory();
+    let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
+    let keystrokes: Vec<&str> = QUERIES
+        .iter()
+        .flat_map(|q| q.char_indices().map(move |(i, ch)| &q[..i + ch.len_utf8()]))
+        .collect();
+    let mut out = Vec::with_capacity(100_000);
+    let mut group = c.benchmark_group("search_100k");
+    group.throughput(Throughput::Elements(keystrokes.len() as u64));
+    group.bench_function("typing_queries_per_keystroke", |b| {
+        b.iter(|| {
+            let mut found = 0;
+            for prefix in &keystrokes {
+                index.search(prefix, &mut out);
+                found += out.len();
+            }
+            found
+        })
+    });
+    for query in ["r", "ro", "rossi", "hnasen", "rossi sales"] {
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(format!("query/{query}"), |b| {
+            b.iter(|| {
+                index.search(query, &mut out);
+                out.len()
+            })
+        });
+    }
+    group.finish();
+    let build_started = std::time::Instant::now();
+    let rebuilt = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
+    println!("index build for {} colleagues: {:?}", rebuilt.len(), build_started.elapsed());
+}
+
+criterion_group!(benches, search_per_keystroke);
+criterion_main!(benches);
