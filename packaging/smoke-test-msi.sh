@@ -54,6 +54,8 @@ cargo build --bin presence-gateway >&2 || die "cargo build --bin presence-gatewa
 CHECK_BIN="$TARGET_DIR/debug/presence-gateway"
 [ -x "$CHECK_BIN" ] || die "$CHECK_BIN not built"
 
+wine_started=$SECONDS
+
 # --- temp dir, Wine prefix, cleanup ----------------------------------------------------
 WORK="$(mktemp -d /tmp/ucx-msi-smoke.XXXXXX)"
 export WINEPREFIX="$WORK/prefix"
@@ -86,7 +88,7 @@ cleanup() {
         rm -rf "$WORK"
     fi
     if [ "$rc" = 0 ]; then
-        log "passed in $((SECONDS - started)) s"
+        log "passed in $((SECONDS - started)) s ($((SECONDS - wine_started)) s under Wine)"
     else
         log "FAILED (exit $rc) after $((SECONDS - started)) s"
     fi
