@@ -19,19 +19,47 @@ const USERS: usize = 100_000;
 const UPDATES_PER_SEC: usize = 5_000;
 
 fn frame_time(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-    let hub = PresenceHub::new(HubSettings { winning_technology: WinningTechnology::MsTeams, ms_teams_enabled: true });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let hub = PresenceHub::new(HubSettings {
+        winning_technology: WinningTechnology::MsTeams,
+        ms_teams_enabled: true,
+    });
     let now = SystemTime::now();
-    let simulator = Simulator::new(SimulatorConfig { users: USERS, seed: 1, ..Default::default() }, now);
+    let simulator = Simulator::new(
+        SimulatorConfig {
+            users: USERS,
+            seed: 1,
+            ..Default::default()
+        },
+        now,
+    );
     let directory = simulator.directory();
-    hub.apply_directory(directory.iter().cloned().map(DirectoryUpdate::Upsert).collect());
+    hub.apply_directory(
+        directory
+            .iter()
+            .cloned()
+            .map(DirectoryUpdate::Upsert)
+            .collect(),
+    );
     hub.publish(Technology::MsTeams, simulator.current_presence().teams);
     hub.set_source_health(Technology::MsTeams, SourceState::Live, "");
-    let gateway = runtime.block_on(server::start(hub.clone(), GatewayConfig::loopback_ephemeral())).expect("gateway");
+    let gateway = runtime
+        .block_on(server::start(
+            hub.clone(),
+            GatewayConfig::loopback_ephemeral(),
+        ))
+        .expect("gateway");
 
     let connection = ConnectionHandle::start(
         runtime.handle(),
-        ConnectionConfig { endpoint: gateway.endpoint_url(), token_file: None },
+        ConnectionConfig {
+            endpoint: gateway.endpoint_url(),
+            token_file: None,
+        },
         Arc::new(|| {}),
     );
     let init = PanelAppInit {
@@ -42,13 +70,18 @@ fn frame_time(c: &mut Criterion) {
         endpoint_label: gateway.endpoint_url(),
         keep_alive: Vec::new(),
     };
-    let mut harness = Harness::builder().with_size(egui::vec2(1100.0, 760.0)).build_eframe(move |cc| PanelApp::new(cc, init));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1100.0, 760.0))
+        .build_eframe(move |cc| PanelApp::new(cc, init));
     let started = Instant::now();
     while !(harness.state().model.is_live() && harness.state().model.len() == USERS) {
         harness.step();
         assert!(started.elapsed() < Duration::from_secs(120), "initial load");
     }
-    println!("initial load of {USERS} colleagues into the panel: {:?}", started.elapsed());
+    println!(
+        "initial load of {USERS} colleagues into the panel: {:?}",
+        started.elapsed()
+    );
 
     // 5,000 updates per second: 50 every 10 ms.
     let running = Arc::new(AtomicBool::new(true));
@@ -59,7 +92,12 @@ fn frame_time(c: &mut Criterion) {
         std::thread::Builder::new()
             .name("update-feeder".into())
             .spawn(move || {
-                let cycle = [Availability::Busy, Availability::Available, Availability::Away, Availability::DoNotDisturb];
+                let cycle = [
+                    Availability::Busy,
+                    Availability::Available,
+                    Availability::Away,
+                    Availability::DoNotDisturb,
+                ];
                 let mut n = 0usize;
                 while running.load(Ordering::Relaxed) {
                     let batch = (0..UPDATES_PER_SEC / 100)

@@ -7,11 +7,28 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ucx_presence::domain::search::SearchIndex;
 use ucx_presence::sources::simulator::{Simulator, SimulatorConfig};
 
-const QUERIES: &[&str] = &["rossi", "jose garcia", "lukasz", "hnasen", "anna sales", "sales manager", "+39 02 5550", "maria.lopez@"];
+const QUERIES: &[&str] = &[
+    "rossi",
+    "jose garcia",
+    "lukasz",
+    "hnasen",
+    "anna sales",
+    "sales manager",
+    "+39 02 5550",
+    "maria.lopez@",
+];
 
 fn search_per_keystroke(c: &mut Criterion) {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let directory = Simulator::new(SimulatorConfig { users: 100_000, seed: 1, ..Default::default() }, now).directory();
+    let directory = Simulator::new(
+        SimulatorConfig {
+            users: 100_000,
+            seed: 1,
+            ..Default::default()
+        },
+        now,
+    )
+    .directory();
     let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
     let keystrokes: Vec<&str> = QUERIES
         .iter()
@@ -42,7 +59,11 @@ fn search_per_keystroke(c: &mut Criterion) {
     group.finish();
     let build_started = std::time::Instant::now();
     let rebuilt = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
-    println!("index build for {} colleagues: {:?}", rebuilt.len(), build_started.elapsed());
+    println!(
+        "index build for {} colleagues: {:?}",
+        rebuilt.len(),
+        build_started.elapsed()
+    );
 }
 
 criterion_group!(benches, search_per_keystroke);

@@ -63,6 +63,13 @@ impl Fixture {
     }
 
     fn harness(&self) -> Harness<'static, PanelApp> {
+        self.harness_with(Harness::builder())
+    }
+
+    fn harness_with(
+        &self,
+        builder: egui_kittest::HarnessBuilder<PanelApp>,
+    ) -> Harness<'static, PanelApp> {
         let connection = ConnectionHandle::start(
             self.runtime.handle(),
             ConnectionConfig {
@@ -79,7 +86,7 @@ impl Fixture {
             endpoint_label: self.url(),
             keep_alive: Vec::new(),
         };
-        Harness::builder()
+        builder
             .with_size(egui::vec2(1100.0, 700.0))
             .build_eframe(move |cc| PanelApp::new(cc, init))
     }
@@ -321,4 +328,59 @@ fn killing_the_gateway_shows_stale_and_restarting_brings_it_back_live() {
     });
     assert!(harness.query_by_label_contains("Not live").is_none());
     harness.get_by_label_contains("Anna Rossi, Available, for 12 minutes");
+}
+
+#[test]
+fn directory_changes_apply_live_and_hostile_text_renders_safely() {
+    let fixture = Fixture::new(company());
+    // No system fonts in the test harness: Hebrew is drawn as boxes here (the app falls
+    // back to the system's fonts), which must not stop anything.
+    let mut harness = fixture.harness_with(Harness::builder().allow_missing_glyphs());
+    wait_for(&mut harness, "live", |app| {
+        app.model.is_live() && app.view.results.len() == 6
+    });
+    let hostile = Colleague {
+        id: "x".into(),
+        upn: "hostile@contoso.com".into(),
+        display_name: format!("Ayşe \u{202E}שלום 😀\n\t{}", "long".repeat(1_250)),
+        department: "Sales\u{0}\u{7}".into(),
+        job_title: "x".repeat(5_000),
+        ..Default::default()
+    };
+    fixture.hub.apply_directory(vec![
+        DirectoryUpdate::Upsert(hostile),
+        DirectoryUpdate::Remove {
+            upn: "marco.rossi@contoso.com".into(),
+        },
+    ]);
+    wait_for(&mut harness, "joiner in, leaver out", |app| {
+        app.model.len() == 6
+            && app.model.row_key_of("hostile@contoso.com").is_some()
+            && app.model.row_key_of("marco.rossi@contoso.com").is_none()
+    });
+    assert!(
+        visible_names(harness.state())
+            .iter()
+            .all(|n| n != "Marco Rossi")
+    );
+    let row = harness
+        .state()
+        .model
+        .row(
+            harness
+                .state()
+                .model
+                .row_key_of("hostile@contoso.com")
+                .expect("row"),
+        )
+        .expect("row");
+    assert!(row.colleague.display_name.chars().count() <= 301);
+    assert!(
+        !row.colleague.display_name.contains('\n')
+            && !row.colleague.display_name.contains('\u{202E}')
+    );
+    // It is found and drawn (one line, clipped) without trouble.
+    type_query(&mut harness, "ayse");
+    assert_eq!(harness.state().view.results.len(), 1);
+    harness.get_by_label_contains("Ayşe שלום 😀 longlong");
 }

@@ -53,10 +53,9 @@ impl Availability {
 
     /// Parses a Graph string (case-insensitive). `None` for values not known here.
     pub fn from_graph(raw: &str) -> Option<Self> {
-        let value = Self::ALL
+        Self::ALL
             .into_iter()
-            .find(|a| a.graph_name().eq_ignore_ascii_case(raw.trim()));
-        value
+            .find(|a| a.graph_name().eq_ignore_ascii_case(raw.trim()))
     }
 
     pub fn graph_name(self) -> &'static str {

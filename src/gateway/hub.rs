@@ -38,6 +38,7 @@ pub struct HubSettings {
 
 /// A change to the directory, as sources report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // nearly all are upserts; boxing would only add allocations
 pub enum DirectoryUpdate {
     /// Added, or changed if the UPN is already known.
     Upsert(Colleague),

@@ -321,3 +321,158 @@ fn sanitized_presence(mut p: Presence) -> Presence {
     p.out_of_office.message = single_line(&p.out_of_office.message, MAX_LINE_CHARS);
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Availability;
+
+    fn colleague(upn: &str, name: &str) -> Colleague {
+        Colleague {
+            upn: upn.into(),
+            display_name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn presence(upn: &str, availability: Availability, version: u64) -> Presence {
+        Presence {
+            availability,
+            version,
+            ..Presence::unknown(upn)
+        }
+    }
+
+    fn availability_of(model: &DirectoryModel, upn: &str) -> Option<Availability> {
+        let key = model.row_key_of(upn)?;
+        model.row(key)?.presence.as_ref().map(|p| p.availability)
+    }
+
+    #[test]
+    fn older_updates_are_discarded_and_snapshots_are_authoritative() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues: vec![colleague("a@x", "A")],
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        model.apply(
+            PanelEvent::Presences(vec![presence("a@x", Availability::Busy, 10)]),
+            now,
+        );
+        model.apply(
+            PanelEvent::Presences(vec![presence("a@x", Availability::Away, 9)]),
+            now,
+        );
+        assert_eq!(availability_of(&model, "a@x"), Some(Availability::Busy));
+        assert_eq!(model.discarded_updates(), 1);
+        // A full snapshot (e.g. after the gateway restarted) replaces whatever is held.
+        model.apply(
+            PanelEvent::Snapshot {
+                presences: vec![presence("a@x", Availability::Available, 3)],
+                is_delta: false,
+                is_last: true,
+            },
+            now,
+        );
+        assert_eq!(
+            availability_of(&model, "a@x"),
+            Some(Availability::Available)
+        );
+    }
+
+    #[test]
+    fn presence_waits_for_its_colleague_and_listings_reconcile() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        model.apply(
+            PanelEvent::Presences(vec![presence("late@x", Availability::Busy, 5)]),
+            now,
+        );
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues: vec![colleague("late@x", "Late"), colleague("gone@x", "Gone")],
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        assert_eq!(availability_of(&model, "late@x"), Some(Availability::Busy));
+        assert_eq!(model.len(), 2);
+        // A new listing without "gone@x" removes it.
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues: vec![colleague("late@x", "Late")],
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        assert_eq!(model.len(), 1);
+        assert!(model.row_key_of("gone@x").is_none());
+        let mut out = Vec::new();
+        model.search("gone", &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn hostile_text_is_made_safe_once() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        let name = format!("\u{202E}Evil\nName\t{}", "x".repeat(5_000));
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues: vec![colleague("e@x", &name)],
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        let row = model
+            .row(model.row_key_of("e@x").expect("row"))
+            .expect("row");
+        assert!(row.colleague.display_name.starts_with("Evil Name x"));
+        assert!(row.colleague.display_name.chars().count() <= MAX_LINE_CHARS + 1);
+        assert!(
+            !row.colleague
+                .display_name
+                .chars()
+                .any(|c| c.is_control() || c == '\u{202E}')
+        );
+    }
+
+    #[test]
+    fn staleness_follows_link_and_source() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        let p = presence("a@x", Availability::Available, 1);
+        assert!(model.is_stale(&p), "not live before the link is");
+        model.apply(PanelEvent::State(ConnectionState::Live), now);
+        assert!(!model.is_stale(&p));
+        model.apply(
+            PanelEvent::SourceHealth(vec![SourceHealth {
+                technology: Technology::MsTeams,
+                state: SourceState::Stale,
+                detail: "Graph unreachable".into(),
+                since: now,
+            }]),
+            now,
+        );
+        assert!(model.is_stale(&p));
+        model.apply(PanelEvent::SourceHealth(Vec::new()), now);
+        model.apply(
+            PanelEvent::State(ConnectionState::Reconnecting {
+                attempt: 1,
+                last_error: "refused".into(),
+                retry_at: std::time::Instant::now(),
+            }),
+            now,
+        );
+        assert!(model.is_stale(&p));
+        assert_eq!(model.lost_at(), Some(now));
+    }
+}

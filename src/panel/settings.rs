@@ -159,9 +159,11 @@ mod tests {
         assert_eq!(loaded.settings, PanelSettings::default());
         assert!(loaded.warning.is_none());
 
-        let mut settings = PanelSettings::default();
-        settings.theme = ThemeChoice::Dark;
-        settings.endpoint = "http://10.0.0.5:50051".into();
+        let settings = PanelSettings {
+            theme: ThemeChoice::Dark,
+            endpoint: "http://10.0.0.5:50051".into(),
+            ..PanelSettings::default()
+        };
         settings.save(&path).expect("saved");
         assert_eq!(PanelSettings::load(Some(&path)).settings, settings);
 
