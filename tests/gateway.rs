@@ -320,19 +320,19 @@ async fn oversized_and_malformed_requests_are_refused_clearly() {
         )),
     })
     .await;
-    let status = sub.stream.message().await.expect_err("refused");
+    let status = sub.refusal().await;
     assert_eq!(status.code(), tonic::Code::ResourceExhausted);
 
     let mut sub = subscribe(&mut client).await;
     sub.send(proto::SubscribeRequest { request: None }).await;
-    let status = sub.stream.message().await.expect_err("refused");
+    let status = sub.refusal().await;
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
 
     // A message over the 1 MiB request limit.
     let mut sub = subscribe(&mut client).await;
     sub.send(watch(&[&format!("{}@x", "a".repeat(2 << 20))]))
         .await;
-    let status = sub.stream.message().await.expect_err("refused");
+    let status = sub.refusal().await;
     assert!(
         matches!(
             status.code(),

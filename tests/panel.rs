@@ -167,7 +167,7 @@ fn visible_names(app: &PanelApp) -> Vec<String> {
         .results
         .iter()
         .filter_map(|&k| app.model.row(k))
-        .map(|r| r.colleague.display_name.clone())
+        .map(|r| r.colleague.display_name().to_owned())
         .collect()
 }
 
@@ -374,10 +374,10 @@ fn directory_changes_apply_live_and_hostile_text_renders_safely() {
                 .expect("row"),
         )
         .expect("row");
-    assert!(row.colleague.display_name.chars().count() <= 301);
+    assert!(row.colleague.display_name().chars().count() <= 301);
     assert!(
-        !row.colleague.display_name.contains('\n')
-            && !row.colleague.display_name.contains('\u{202E}')
+        !row.colleague.display_name().contains('\n')
+            && !row.colleague.display_name().contains('\u{202E}')
     );
     // It is found and drawn (one line, clipped) without trouble.
     type_query(&mut harness, "ayse");

@@ -84,3 +84,152 @@ mod tests {
         ));
     }
 }
+
+/// A colleague's fields packed into one allocation: what a client holding 100,000 of
+/// them keeps (a [`Colleague`] costs a dozen allocations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedColleague {
+    text: Box<str>,
+    /// End offset of each field in `text`, in [`PackedField`] order.
+    ends: [u32; PACKED_FIELDS],
+}
+
+const PACKED_FIELDS: usize = 11;
+
+#[derive(Clone, Copy)]
+enum PackedField {
+    Id = 0,
+    Upn,
+    DisplayName,
+    GivenName,
+    Surname,
+    Mail,
+    Department,
+    JobTitle,
+    Office,
+    MobilePhone,
+    /// Business phones joined by '\n' (fields are single lines).
+    BusinessPhones,
+}
+
+impl PackedColleague {
+    pub fn new(c: &Colleague) -> Self {
+        let phones = c.business_phones.join("\n");
+        let fields: [&str; PACKED_FIELDS] = [
+            &c.id,
+            &c.upn,
+            &c.display_name,
+            &c.given_name,
+            &c.surname,
+            &c.mail,
+            &c.department,
+            &c.job_title,
+            &c.office,
+            &c.mobile_phone,
+            &phones,
+        ];
+        let mut text = String::with_capacity(fields.iter().map(|f| f.len()).sum());
+        let mut ends = [0u32; PACKED_FIELDS];
+        for (end, field) in ends.iter_mut().zip(fields) {
+            text.push_str(field);
+            *end = text.len() as u32;
+        }
+        Self {
+            text: text.into_boxed_str(),
+            ends,
+        }
+    }
+
+    fn field(&self, field: PackedField) -> &str {
+        let i = field as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text
+            .get(start..self.ends[i] as usize)
+            .unwrap_or_default()
+    }
+
+    pub fn id(&self) -> &str {
+        self.field(PackedField::Id)
+    }
+    pub fn upn(&self) -> &str {
+        self.field(PackedField::Upn)
+    }
+    pub fn display_name(&self) -> &str {
+        self.field(PackedField::DisplayName)
+    }
+    pub fn given_name(&self) -> &str {
+        self.field(PackedField::GivenName)
+    }
+    pub fn surname(&self) -> &str {
+        self.field(PackedField::Surname)
+    }
+    pub fn mail(&self) -> &str {
+        self.field(PackedField::Mail)
+    }
+    pub fn department(&self) -> &str {
+        self.field(PackedField::Department)
+    }
+    pub fn job_title(&self) -> &str {
+        self.field(PackedField::JobTitle)
+    }
+    pub fn office(&self) -> &str {
+        self.field(PackedField::Office)
+    }
+    pub fn mobile_phone(&self) -> &str {
+        self.field(PackedField::MobilePhone)
+    }
+    pub fn business_phones(&self) -> impl Iterator<Item = &str> {
+        self.field(PackedField::BusinessPhones)
+            .split('\n')
+            .filter(|p| !p.is_empty())
+    }
+
+    pub fn upn_key(&self) -> String {
+        upn_key(self.upn())
+    }
+
+    pub fn unpack(&self) -> Colleague {
+        Colleague {
+            id: self.id().to_owned(),
+            upn: self.upn().to_owned(),
+            display_name: self.display_name().to_owned(),
+            given_name: self.given_name().to_owned(),
+            surname: self.surname().to_owned(),
+            mail: self.mail().to_owned(),
+            department: self.department().to_owned(),
+            job_title: self.job_title().to_owned(),
+            office: self.office().to_owned(),
+            business_phones: self.business_phones().map(str::to_owned).collect(),
+            mobile_phone: self.mobile_phone().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod packed_tests {
+    use super::*;
+
+    #[test]
+    fn packs_and_unpacks() {
+        let c = Colleague {
+            id: "1".into(),
+            upn: "zoë@x".into(),
+            display_name: "Zoë Smith".into(),
+            given_name: "Zoë".into(),
+            surname: "Smith".into(),
+            mail: "zoe@x".into(),
+            department: "".into(),
+            job_title: "Receptionist".into(),
+            office: "London".into(),
+            business_phones: vec!["+44 1".into(), "+44 2".into()],
+            mobile_phone: "+44 7".into(),
+        };
+        let packed = PackedColleague::new(&c);
+        assert_eq!(packed.unpack(), c);
+        assert_eq!(packed.display_name(), "Zoë Smith");
+        assert_eq!(packed.department(), "");
+        assert_eq!(packed.business_phones().count(), 2);
+        let none = PackedColleague::new(&Colleague::default());
+        assert_eq!(none.business_phones().count(), 0);
+    }
+}

@@ -41,8 +41,31 @@ struct Document {
     is_alive: bool,
     /// Folded display name, for ordering and whole-name prefix matches.
     name: Box<str>,
-    /// Folded UPN and mail, for queries that contain '@'.
-    addresses: Box<[Box<str>]>,
+    /// Folded UPN and mail (joined by '\n'), for queries that contain '@'.
+    addresses: Box<str>,
+}
+
+/// The documents holding one word; most words (phone numbers) belong to one document,
+/// so a single posting is kept without an allocation.
+enum Postings {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Postings {
+    fn push(&mut self, posting: u32) {
+        match self {
+            Self::One(first) => *self = Self::Many(vec![*first, posting]),
+            Self::Many(list) => list.push(posting),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Self::One(posting) => std::slice::from_ref(posting),
+            Self::Many(list) => list,
+        }
+    }
 }
 
 /// A searchable index of colleagues, keyed by the caller's `u32` keys.
@@ -50,7 +73,7 @@ struct Document {
 pub struct SearchIndex {
     documents: Vec<Document>,
     live_document_of_key: HashMap<u32, u32>,
-    vocabulary: BTreeMap<Box<str>, Vec<u32>>,
+    vocabulary: BTreeMap<Box<str>, Postings>,
     /// Document ids in display-name order (dead ones included, skipped when read).
     by_name: Vec<u32>,
     dead_documents: usize,
@@ -114,9 +137,9 @@ impl SearchIndex {
         let name = fold(&colleague.display_name);
         let upn = fold(&colleague.upn);
         let mail = fold(&colleague.mail);
-        let mut addresses = vec![upn.clone().into_boxed_str()];
+        let mut addresses = vec![upn.clone()];
         if !mail.is_empty() && mail != upn {
-            addresses.push(mail.clone().into_boxed_str());
+            addresses.push(mail.clone());
         }
 
         let mut postings: Vec<(String, Field)> = Vec::with_capacity(16);
@@ -150,10 +173,13 @@ impl SearchIndex {
         postings.dedup_by(|later, earlier| later.0 == earlier.0);
         for (word, field) in postings {
             let packed = ((field as u32) << FIELD_SHIFT) | doc;
-            self.vocabulary
-                .entry(word.into_boxed_str())
-                .or_default()
-                .push(packed);
+            match self.vocabulary.get_mut(word.as_str()) {
+                Some(postings) => postings.push(packed),
+                None => {
+                    self.vocabulary
+                        .insert(word.into_boxed_str(), Postings::One(packed));
+                }
+            }
         }
 
         let position = self
@@ -164,7 +190,7 @@ impl SearchIndex {
             key,
             is_alive: true,
             name: name.into_boxed_str(),
-            addresses: addresses.into_boxed_slice(),
+            addresses: addresses.join("\n").into_boxed_str(),
         });
         self.live_document_of_key.insert(key, doc);
     }
@@ -215,9 +241,10 @@ impl SearchIndex {
                 .take_while(|(word, _)| word.starts_with(token))
             {
                 let is_exact = word.len() == token.len();
-                self.scratch.apply(postings, expected, i == 0, |field| {
-                    prefix_rank(field, is_exact)
-                });
+                self.scratch
+                    .apply(postings.as_slice(), expected, i == 0, |field| {
+                        prefix_rank(field, is_exact)
+                    });
             }
             let max_edits = allowed_edits(token);
             if max_edits == 0 {
@@ -234,7 +261,8 @@ impl SearchIndex {
                     continue;
                 }
                 if self.scratch.prefix_distance(token, word, max_edits) <= max_edits {
-                    self.scratch.apply(postings, expected, i == 0, fuzzy_rank);
+                    self.scratch
+                        .apply(postings.as_slice(), expected, i == 0, fuzzy_rank);
                 }
             }
         }
@@ -263,7 +291,7 @@ impl SearchIndex {
     fn search_addresses(&mut self, query: &str, out: &mut Vec<u32>) {
         for &doc in &self.by_name {
             let document = &self.documents[doc as usize];
-            if document.is_alive && document.addresses.iter().any(|a| a.starts_with(query)) {
+            if document.is_alive && document.addresses.split('\n').any(|a| a.starts_with(query)) {
                 out.push(document.key);
             }
         }

@@ -182,7 +182,12 @@ impl Subscription {
         heartbeat_interval: Duration,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let mut heartbeat = tokio::time::interval(heartbeat_interval);
+        // The first heartbeat comes one interval in: the snapshot is what a client
+        // hears first.
+        let mut heartbeat = tokio::time::interval_at(
+            tokio::time::Instant::now() + heartbeat_interval,
+            heartbeat_interval,
+        );
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let end = loop {
             let step = tokio::select! {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use super::connection::{ConnectionState, DirectoryChange, PanelEvent};
-use crate::domain::colleague::upn_key;
+use crate::domain::colleague::{PackedColleague, upn_key};
 use crate::domain::search::SearchIndex;
 use crate::domain::text::{MAX_LINE_CHARS, single_line};
 use crate::domain::{Colleague, Presence, SourceHealth, SourceState, StatusMessage, Technology};
@@ -21,7 +21,7 @@ const MAX_ORPHANS: usize = 200_000;
 /// One colleague as the panel shows them.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub colleague: Colleague,
+    pub colleague: PackedColleague,
     pub presence: Option<Presence>,
     is_alive: bool,
     listing: u32,
@@ -151,7 +151,7 @@ impl DirectoryModel {
                         .rows
                         .iter()
                         .filter(|r| r.is_alive && r.listing != self.listing)
-                        .map(|r| r.colleague.upn.clone())
+                        .map(|r| r.colleague.upn().to_owned())
                         .collect();
                     for upn in stale {
                         self.remove(&upn);
@@ -206,9 +206,10 @@ impl DirectoryModel {
             Some(row_key) => {
                 let row = &mut self.rows[row_key as usize];
                 row.listing = listing;
-                if row.colleague != colleague {
+                let packed = PackedColleague::new(&colleague);
+                if row.colleague != packed {
                     self.index.insert(row_key, &colleague);
-                    row.colleague = colleague;
+                    row.colleague = packed;
                 }
             }
             None => {
@@ -216,7 +217,7 @@ impl DirectoryModel {
                 self.index.insert(row_key, &colleague);
                 let presence = self.orphans.remove(&key);
                 self.rows.push(Row {
-                    colleague,
+                    colleague: PackedColleague::new(&colleague),
                     presence,
                     is_alive: true,
                     listing,
@@ -240,8 +241,10 @@ impl DirectoryModel {
     /// Keeps a presence unless an equal or newer one is held (or, for an authoritative
     /// snapshot, always).
     fn set_presence(&mut self, presence: Presence, is_authoritative: bool) {
-        let presence = sanitized_presence(presence);
+        let mut presence = sanitized_presence(presence);
         let key = upn_key(&presence.upn);
+        // The row holds the UPN already: no second copy per colleague.
+        presence.upn = String::new();
         let Some(&row_key) = self.row_of_upn.get(&key) else {
             match self.orphans.get(&key) {
                 Some(held) if !is_authoritative && held.version >= presence.version => {
@@ -281,11 +284,11 @@ impl DirectoryModel {
             .enumerate()
             .map(|(i, r)| (r.colleague.upn_key(), i as u32))
             .collect();
-        self.index = SearchIndex::build(
-            rows.iter()
-                .enumerate()
-                .map(|(i, r)| (i as u32, &r.colleague)),
-        );
+        let mut index = SearchIndex::new();
+        for (i, row) in rows.iter().enumerate() {
+            index.insert(i as u32, &row.colleague.unpack());
+        }
+        self.index = index;
         self.rows = rows;
         self.directory_revision += 1;
     }
@@ -435,11 +438,11 @@ mod tests {
         let row = model
             .row(model.row_key_of("e@x").expect("row"))
             .expect("row");
-        assert!(row.colleague.display_name.starts_with("Evil Name x"));
-        assert!(row.colleague.display_name.chars().count() <= MAX_LINE_CHARS + 1);
+        assert!(row.colleague.display_name().starts_with("Evil Name x"));
+        assert!(row.colleague.display_name().chars().count() <= MAX_LINE_CHARS + 1);
         assert!(
             !row.colleague
-                .display_name
+                .display_name()
                 .chars()
                 .any(|c| c.is_control() || c == '\u{202E}')
         );

@@ -140,6 +140,22 @@ impl Subscription {
         }
     }
 
+    /// The status that ends the stream, skipping heartbeats; fails on anything else.
+    pub async fn refusal(&mut self) -> tonic::Status {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), self.stream.message())
+                .await
+                .expect("an answer within 5 s");
+            match message {
+                Err(status) => return status,
+                Ok(Some(proto::SubscribeResponse {
+                    event: Some(proto::subscribe_response::Event::Heartbeat(_)),
+                })) => continue,
+                Ok(other) => panic!("expected the stream to be refused, got {other:?}"),
+            }
+        }
+    }
+
     /// Reads a whole snapshot (all pages).
     pub async fn snapshot(&mut self) -> (Vec<proto::Presence>, Vec<String>, proto::Snapshot) {
         let mut presences = Vec::new();

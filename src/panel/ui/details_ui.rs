@@ -49,7 +49,7 @@ pub fn details_ui(ui: &mut egui::Ui, app: &PanelApp, commands: &mut Vec<UiComman
             paint(ui.painter(), rect, &shape, opacity);
         }
         ui.vertical(|ui| {
-            ui.add(egui::Label::new(egui::RichText::new(&c.display_name).heading()).truncate());
+            ui.add(egui::Label::new(egui::RichText::new(c.display_name()).heading()).truncate());
             if let Some(p) = &row.presence {
                 let mut line = p.describe();
                 if app.model.is_stale(p) {
@@ -111,16 +111,16 @@ pub fn details_ui(ui: &mut egui::Ui, app: &PanelApp, commands: &mut Vec<UiComman
                     ui.end_row();
                 }
             };
-            field("UPN", &c.upn);
-            if c.mail != c.upn {
-                field("Mail", &c.mail);
+            field("UPN", c.upn());
+            if c.mail() != c.upn() {
+                field("Mail", c.mail());
             }
-            field("Department", &c.department);
-            field("Job title", &c.job_title);
-            field("Office", &c.office);
-            for phone in &c.business_phones {
+            field("Department", c.department());
+            field("Job title", c.job_title());
+            field("Office", c.office());
+            for phone in c.business_phones() {
                 field("Phone", phone);
             }
-            field("Mobile", &c.mobile_phone);
+            field("Mobile", c.mobile_phone());
         });
 }

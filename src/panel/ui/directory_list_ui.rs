@@ -119,7 +119,7 @@ fn row_ui(
     let stale_since = presence
         .filter(|p| app.model.is_stale(p))
         .map(|_| app.model.lost_at().unwrap_or(now));
-    let label = row_accessible_label(&row.colleague.display_name, presence, stale_since, now);
+    let label = row_accessible_label(row.colleague.display_name(), presence, stale_since, now);
     response.widget_info(|| {
         egui::WidgetInfo::selected(egui::Role::ListItem, true, is_selected, &label)
     });
@@ -170,19 +170,18 @@ fn row_ui(
     text(
         &painter,
         pos2(left, line1),
-        &row.colleague.display_name,
+        row.colleague.display_name(),
         FontId::proportional(15.0),
         text_color,
         name_width,
     );
     let secondary = [
-        &row.colleague.upn,
-        &row.colleague.department,
-        &row.colleague.job_title,
+        row.colleague.upn(),
+        row.colleague.department(),
+        row.colleague.job_title(),
     ]
-    .iter()
+    .into_iter()
     .filter(|s| !s.is_empty())
-    .map(|s| s.as_str())
     .collect::<Vec<_>>()
     .join("  ·  ");
     text(
