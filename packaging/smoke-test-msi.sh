@@ -7,12 +7,15 @@
 #   3. full install (ADDLOCAL=ALL): both executables installed; the installed
 #      presence-gateway.exe serves on a free loopback port under Wine, and the native
 #      Linux `presence-gateway check` gets a presence snapshot from it;
-#   4. uninstall (msiexec /x /qn): the files and the shortcut are gone.
+#   4. uninstall (msiexec /x /qn): the files and the shortcut are gone;
+#   5. major upgrade: the same main.wxs built as the next patch version replaces an
+#      installed copy (one product left), and the older MSI is refused over it.
 #
 # Usage: packaging/smoke-test-msi.sh [path/to.msi]
 #   (default: target/msi/ucx-presence-panel-<Cargo.toml version>-x64.msi, from
 #   packaging/build-msi.sh). Runs as root on Debian 12; installs wine if needed.
-#   KEEP_SMOKE_DIR=1 keeps the temp dir (Wine prefix, logs) for inspection.
+#   KEEP_SMOKE_DIR=1 keeps the temp dir (Wine prefix, logs) for inspection;
+#   SKIP_CARGO=1 uses the target/debug/presence-gateway already built.
 # Every wait is bounded; exits non-zero with a "smoke-test-msi: ERROR" line on failure.
 set -euo pipefail
 
@@ -29,6 +32,7 @@ command -v wine >/dev/null || missing+=(wine wine64)
 command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
 command -v x86_64-w64-mingw32-objdump >/dev/null || missing+=(binutils-mingw-w64-x86-64)
 command -v msiinfo >/dev/null || missing+=(msitools)
+command -v wixl >/dev/null || missing+=(wixl)
 command -v python3 >/dev/null || missing+=(python3)
 if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"
@@ -49,8 +53,10 @@ MSI="${1:-$TARGET_DIR/msi/ucx-presence-panel-$VERSION-x64.msi}"
 [ -f "$MSI" ] || die "$MSI not found: run packaging/build-msi.sh first"
 MSI="$(cd "$(dirname "$MSI")" && pwd)/$(basename "$MSI")"
 
-log "building the native check client (target/debug/presence-gateway)"
-cargo build --bin presence-gateway >&2 || die "cargo build --bin presence-gateway failed"
+if [ "${SKIP_CARGO:-0}" != 1 ]; then
+    log "building the native check client (target/debug/presence-gateway)"
+    cargo build --bin presence-gateway >&2 || die "cargo build --bin presence-gateway failed"
+fi
 CHECK_BIN="$TARGET_DIR/debug/presence-gateway"
 [ -x "$CHECK_BIN" ] || die "$CHECK_BIN not built"
 
@@ -148,11 +154,37 @@ msiexec() { # msiexec NAME ARGS...: runs msiexec with a verbose log, bounded in 
         >"$WORK/$name.out" 2>&1 || rc=$?
     w timeout 60 wineserver -w || true
     if [ "$rc" != 0 ]; then
-        [ -f "$WORK/$name.log" ] && iconv -f UTF-16 -t UTF-8 "$WORK/$name.log" 2>/dev/null | tail -30 >&2
+        [ -f "$WORK/$name.log" ] && tr -d '\000' <"$WORK/$name.log" | tail -30 >&2
         tail -20 "$WORK/$name.out" >&2
         [ "$rc" = 124 ] && die "msiexec $name timed out after 300 s"
         die "msiexec $name failed with exit code $rc"
     fi
+}
+PRODUCT_CODE="$(msiinfo export "$MSI" Property | tr -d '\r' | awk -F'\t' '$1 == "ProductCode" { print $2 }')"
+[ -n "$PRODUCT_CODE" ] || die "no ProductCode in $MSI"
+installed_versions() { # the DisplayVersion of each registered "UCX Presence Panel", one a line
+    w timeout 60 wine reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s 2>/dev/null \
+        | tr -d '\r' | python3 -c '
+import re, sys
+entries, cur = [], None
+for line in sys.stdin:
+    if line.startswith("HKEY_"):
+        cur = {}
+        entries.append(cur)
+    elif cur is not None:
+        m = re.match(r"\s+(\S+)\s+REG_\w+\s*(.*)$", line)
+        if m:
+            cur[m[1]] = m[2].strip()
+for e in entries:
+    if e.get("DisplayName") == "UCX Presence Panel":
+        print(e.get("DisplayVersion", "?"))
+'
+}
+expect_versions() { # expect_versions WHAT VERSION...: exactly these registered versions
+    local want got
+    want="$(printf '%s\n' "${@:2}" | sed '/^$/d' | sort)"
+    got="$(installed_versions | sort)"
+    [ "$got" = "$want" ] || die "$1: registered versions of UCX Presence Panel are [$(echo $got)], expected [$(echo $want)]"
 }
 expect_file() { [ -f "$1" ] || die "$2: $1 is missing"; }
 expect_no_file() { [ ! -e "$1" ] || die "$2: $1 is still there"; }
@@ -188,6 +220,9 @@ for f in presence-panel.exe presence-gateway.exe LICENSE.txt; do
 done
 expect_shortcut "install with ADDLOCAL=ALL"
 log "installed: $(cd "$PF" && ls | tr '\n' ' ')"
+expect_versions "install with ADDLOCAL=ALL" "$VERSION"
+# ARPPRODUCTICON: the icon Add/Remove Programs shows is published with the product.
+[ -f "$WINEPREFIX/drive_c/windows/Installer/$PRODUCT_CODE/AppIcon.ico" ] || { find "$WINEPREFIX/drive_c/windows/Installer" >&2; die "install: the Add/Remove Programs icon was not published"; }
 
 # The installed gateway starts at all under Wine (exit 53 here means the shim is not used).
 rc=0
@@ -250,4 +285,48 @@ for f in presence-panel.exe presence-gateway.exe LICENSE.txt; do
 done
 expect_no_file "$PF" "uninstall (install folder)"
 expect_no_shortcut "uninstall"
+expect_versions "uninstall"
 log "uninstall removed the files, the install folder and the Start-menu folder"
+
+# --- 5. major upgrade, and no downgrade ----------------------------------------------------
+NEXT_VERSION="$(awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }' <<<"$VERSION")"
+UP="$WORK/upgrade"
+mkdir -p "$UP/bin"
+find "$WORK/msi-content" \( -name '*.exe' -o -name LICENSE.txt \) -exec cp {} "$UP/bin/" \;
+(cd "$UP" && msiinfo export "$MSI" Icon >/dev/null) || die "msiinfo export Icon failed"
+ICON_STREAM="$(find "$UP/Icon" -type f | head -n 1)"
+[ -n "$ICON_STREAM" ] || die "no icon in $MSI"
+# (wixl 0.101 finds files only by paths relative to its working directory)
+(cd "$UP" && wixl -a x64 -D "Version=$NEXT_VERSION" -D BinDir=bin -D "IconFile=${ICON_STREAM#"$UP"/}" \
+    -D LicenseFile=bin/LICENSE.txt -o next.msi "$REPO_ROOT/packaging/wix/main.wxs" 2>/dev/null) \
+    || die "wixl could not build the $NEXT_VERSION MSI for the upgrade test"
+NEXT_MSI_WIN="$(w wine winepath -w "$UP/next.msi" 2>/dev/null | tr -d '\r')"
+
+msiexec upgrade-base /i "$MSI_WIN" /qn
+expect_versions "install $VERSION" "$VERSION"
+msiexec upgrade /i "$NEXT_MSI_WIN" /qn ADDLOCAL=ALL
+expect_versions "upgrade to $NEXT_VERSION (the $VERSION product must be removed)" "$NEXT_VERSION"
+expect_file "$PF/presence-panel.exe" "upgrade to $NEXT_VERSION"
+expect_shortcut "upgrade to $NEXT_VERSION"
+log "upgrade $VERSION -> $NEXT_VERSION: ok"
+
+log "msiexec /i $MSI_WIN /qn over $NEXT_VERSION (downgrade, must be refused)"
+rc=0
+w timeout 300 wine msiexec /i "$MSI_WIN" /qn /l*v "$(w wine winepath -w "$WORK/downgrade.log" 2>/dev/null | tr -d '\r')" \
+    >"$WORK/downgrade.out" 2>&1 || rc=$?
+w timeout 60 wineserver -w || true
+[ "$rc" = 124 ] && die "the downgrade attempt timed out"
+[ "$rc" != 0 ] || die "installing $VERSION over $NEXT_VERSION succeeded: MajorUpgrade should refuse a downgrade"
+# Refused by MajorUpgrade: the newer product was detected and the launch condition
+# (NOT WIX_DOWNGRADE_DETECTED, with the DowngradeErrorMessage) stopped the install.
+# (Wine's log does not carry the message text itself.)
+tr -d '\000' <"$WORK/downgrade.log" >"$WORK/downgrade.txt"
+grep -aq 'WIX_DOWNGRADE_DETECTED = {' "$WORK/downgrade.txt" \
+    && grep -aEq 'Action ended .*: LaunchConditions\. Return value [^1]' "$WORK/downgrade.txt" \
+    || { tail -30 "$WORK/downgrade.txt" >&2; die "the downgrade failed, but not through MajorUpgrade's downgrade launch condition"; }
+expect_versions "refused downgrade" "$NEXT_VERSION"
+log "downgrade refused (msiexec exit $rc): ok"
+
+msiexec upgrade-uninstall /x "$NEXT_MSI_WIN" /qn
+expect_no_file "$PF" "uninstall of $NEXT_VERSION"
+expect_versions "uninstall of $NEXT_VERSION"
