@@ -57,6 +57,32 @@ fn search_per_keystroke(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The distribution per keystroke (criterion reports means over the whole typing).
+    let mut per_keystroke: Vec<(std::time::Duration, &str)> = keystrokes
+        .iter()
+        .map(|prefix| {
+            let mut samples: Vec<std::time::Duration> = (0..15)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    index.search(prefix, &mut out);
+                    t.elapsed()
+                })
+                .collect();
+            samples.sort();
+            (samples[samples.len() / 2], *prefix)
+        })
+        .collect();
+    per_keystroke.sort();
+    let n = per_keystroke.len();
+    println!(
+        "search per keystroke over {} keystrokes: median {:?}, p90 {:?}, slowest {:?} ({:?})",
+        n,
+        per_keystroke[n / 2].0,
+        per_keystroke[n * 9 / 10].0,
+        per_keystroke[n - 1].0,
+        per_keystroke[n - 1].1
+    );
     let build_started = std::time::Instant::now();
     let rebuilt = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
     println!(

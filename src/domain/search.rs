@@ -73,7 +73,9 @@ impl Postings {
 pub struct SearchIndex {
     documents: Vec<Document>,
     live_document_of_key: HashMap<u32, u32>,
-    vocabulary: BTreeMap<Box<str>, Postings>,
+    /// Sorted words, one map for names and UPNs, one for everything else (so a
+    /// one-letter query, which only looks at names, skips the rest).
+    vocabularies: [BTreeMap<Box<str>, Postings>; 2],
     /// Document ids in display-name order (dead ones included, skipped when read).
     by_name: Vec<u32>,
     dead_documents: usize,
@@ -168,16 +170,23 @@ impl SearchIndex {
         {
             postings.extend(phone_words(phone).into_iter().map(|w| (w, Field::Other)));
         }
-        // One posting per word, with its best field.
-        postings.sort_by(|a, b| a.0.cmp(&b.0).then((a.1 as u8).cmp(&(b.1 as u8))));
-        postings.dedup_by(|later, earlier| later.0 == earlier.0);
+        // One posting per word and vocabulary, with its best field.
+        postings.sort_by(|a, b| {
+            (a.1 == Field::Other)
+                .cmp(&(b.1 == Field::Other))
+                .then(a.0.cmp(&b.0))
+                .then((a.1 as u8).cmp(&(b.1 as u8)))
+        });
+        postings.dedup_by(|later, earlier| {
+            later.0 == earlier.0 && (later.1 == Field::Other) == (earlier.1 == Field::Other)
+        });
         for (word, field) in postings {
             let packed = ((field as u32) << FIELD_SHIFT) | doc;
-            match self.vocabulary.get_mut(word.as_str()) {
+            let vocabulary = &mut self.vocabularies[usize::from(field == Field::Other)];
+            match vocabulary.get_mut(word.as_str()) {
                 Some(postings) => postings.push(packed),
                 None => {
-                    self.vocabulary
-                        .insert(word.into_boxed_str(), Postings::One(packed));
+                    vocabulary.insert(word.into_boxed_str(), Postings::One(packed));
                 }
             }
         }
@@ -232,19 +241,27 @@ impl SearchIndex {
         let base = self.scratch.begin(self.documents.len(), tokens.len());
         for (i, token) in tokens.iter().enumerate() {
             let expected = base + i as u32;
-            for (word, postings) in self
-                .vocabulary
-                .range::<str, _>((
-                    std::ops::Bound::Included(*token),
-                    std::ops::Bound::Unbounded,
-                ))
-                .take_while(|(word, _)| word.starts_with(token))
-            {
-                let is_exact = word.len() == token.len();
-                self.scratch
-                    .apply(postings.as_slice(), expected, i == 0, |field| {
-                        prefix_rank(field, is_exact)
-                    });
+            // A single letter is the start of a name: departments, titles and phone
+            // numbers join from the second character on.
+            let vocabularies = if token.len() == 1 && !token.as_bytes()[0].is_ascii_digit() {
+                &self.vocabularies[..1]
+            } else {
+                &self.vocabularies[..]
+            };
+            for vocabulary in vocabularies {
+                for (word, postings) in vocabulary
+                    .range::<str, _>((
+                        std::ops::Bound::Included(*token),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .take_while(|(word, _)| word.starts_with(token))
+                {
+                    let is_exact = word.len() == token.len();
+                    self.scratch
+                        .apply(postings.as_slice(), expected, i == 0, |field| {
+                            prefix_rank(field, is_exact)
+                        });
+                }
             }
             let max_edits = allowed_edits(token);
             if max_edits == 0 {
@@ -252,17 +269,19 @@ impl SearchIndex {
             }
             let first = &token[..1];
             let next = next_prefix(first);
-            let range = self.vocabulary.range::<str, _>((
-                std::ops::Bound::Included(first),
-                std::ops::Bound::Excluded(next.as_str()),
-            ));
-            for (word, postings) in range {
-                if word.starts_with(token) {
-                    continue;
-                }
-                if self.scratch.prefix_distance(token, word, max_edits) <= max_edits {
-                    self.scratch
-                        .apply(postings.as_slice(), expected, i == 0, fuzzy_rank);
+            for vocabulary in &self.vocabularies {
+                let range = vocabulary.range::<str, _>((
+                    std::ops::Bound::Included(first),
+                    std::ops::Bound::Excluded(next.as_str()),
+                ));
+                for (word, postings) in range {
+                    if word.starts_with(token) {
+                        continue;
+                    }
+                    if self.scratch.prefix_distance(token, word, max_edits) <= max_edits {
+                        self.scratch
+                            .apply(postings.as_slice(), expected, i == 0, fuzzy_rank);
+                    }
                 }
             }
         }
