@@ -17,7 +17,6 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::hub::{DirectoryChange, PresenceHub, SubscriberQueue};
 use crate::domain::colleague::validate_upn;
-use crate::domain::{SourceHealth, SourceState};
 use crate::transport::convert::timestamp_from_system_time;
 use crate::transport::proto;
 use crate::transport::proto::presence_service_server::PresenceService;
@@ -365,20 +364,11 @@ fn heartbeat(hub: &PresenceHub) -> proto::Heartbeat {
         server_time: Some(timestamp_from_system_time(SystemTime::now())),
         directory_revision: view.directory_revision(),
         latest_version: hub.latest_version(),
-        sources: view.sources().iter().map(source_health_to_wire).collect(),
-    }
-}
-
-fn source_health_to_wire(health: &SourceHealth) -> proto::SourceHealth {
-    proto::SourceHealth {
-        technology: proto::Technology::from(health.technology) as i32,
-        state: match health.state {
-            SourceState::Live => proto::SourceState::Live,
-            SourceState::Stale => proto::SourceState::Stale,
-            SourceState::Disabled => proto::SourceState::Disabled,
-        } as i32,
-        detail: health.detail.clone(),
-        since: Some(timestamp_from_system_time(health.since)),
+        sources: view
+            .sources()
+            .iter()
+            .map(proto::SourceHealth::from)
+            .collect(),
     }
 }
 

@@ -15,10 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::domain::{Colleague, Presence, SourceHealth, SourceState, Technology};
+use crate::domain::{Colleague, Presence, SourceHealth};
 use crate::gateway::auth::AccessToken;
 use crate::transport::client::connect;
-use crate::transport::convert::system_time_from_timestamp;
 use crate::transport::proto;
 
 /// Events buffered between the transport and the UI.
@@ -322,11 +321,7 @@ impl Link {
                     }
                 }
                 Some(Event::Heartbeat(heartbeat)) => {
-                    let sources = heartbeat
-                        .sources
-                        .iter()
-                        .map(source_health_from_wire)
-                        .collect();
+                    let sources = heartbeat.sources.iter().map(SourceHealth::from).collect();
                     self.emit(PanelEvent::SourceHealth(sources)).await?;
                 }
             }
@@ -454,26 +449,6 @@ fn directory_change_from_wire(change: proto::DirectoryChange) -> Option<Director
         proto::DirectoryChangeKind::Changed => Some(DirectoryChange::Changed(colleague)),
         proto::DirectoryChangeKind::Removed => Some(DirectoryChange::Removed(colleague)),
         proto::DirectoryChangeKind::Unspecified => None,
-    }
-}
-
-fn source_health_from_wire(health: &proto::SourceHealth) -> SourceHealth {
-    SourceHealth {
-        technology: match proto::Technology::try_from(health.technology) {
-            Ok(proto::Technology::SipSimple) => Technology::SipSimple,
-            _ => Technology::MsTeams,
-        },
-        state: match proto::SourceState::try_from(health.state) {
-            Ok(proto::SourceState::Live) => SourceState::Live,
-            Ok(proto::SourceState::Disabled) => SourceState::Disabled,
-            _ => SourceState::Stale,
-        },
-        detail: crate::domain::text::single_line(&health.detail, 200),
-        since: health
-            .since
-            .as_ref()
-            .map(system_time_from_timestamp)
-            .unwrap_or(SystemTime::UNIX_EPOCH),
     }
 }
 

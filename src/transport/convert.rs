@@ -7,8 +7,10 @@
 use std::time::{Duration, SystemTime};
 
 use super::proto;
+use crate::domain::text::single_line;
 use crate::domain::{
-    Activity, Availability, Colleague, OutOfOffice, Presence, StatusMessage, Technology,
+    Activity, Availability, Colleague, OutOfOffice, Presence, SourceHealth, SourceState,
+    StatusMessage, Technology,
 };
 
 /// A wire message that cannot become a domain value.
@@ -230,6 +232,41 @@ impl TryFrom<proto::Colleague> for Colleague {
             business_phones: c.business_phones,
             mobile_phone: c.mobile_phone,
         })
+    }
+}
+
+impl From<&SourceHealth> for proto::SourceHealth {
+    fn from(health: &SourceHealth) -> Self {
+        Self {
+            technology: proto::Technology::from(health.technology) as i32,
+            state: match health.state {
+                SourceState::Live => proto::SourceState::Live,
+                SourceState::Stale => proto::SourceState::Stale,
+                SourceState::Disabled => proto::SourceState::Disabled,
+            } as i32,
+            detail: health.detail.clone(),
+            since: Some(timestamp_from_system_time(health.since)),
+        }
+    }
+}
+
+/// Lenient: an unknown state is taken as stale (never shown as live).
+impl From<&proto::SourceHealth> for SourceHealth {
+    fn from(health: &proto::SourceHealth) -> Self {
+        Self {
+            technology: technology_from_wire(health.technology),
+            state: match proto::SourceState::try_from(health.state) {
+                Ok(proto::SourceState::Live) => SourceState::Live,
+                Ok(proto::SourceState::Disabled) => SourceState::Disabled,
+                _ => SourceState::Stale,
+            },
+            detail: single_line(&health.detail, 200),
+            since: health
+                .since
+                .as_ref()
+                .map(system_time_from_timestamp)
+                .unwrap_or(SystemTime::UNIX_EPOCH),
+        }
     }
 }
 
