@@ -121,7 +121,7 @@ cp "$WORK/bcryptprimitives.dll" "$SYSTEM32/bcryptprimitives.dll"
 # Everything the binaries import from bcryptprimitives.dll must be in the shim.
 msiextract -C "$WORK/msi-content" "$MSI" >/dev/null || die "msiextract $MSI failed"
 imports_of() { # imports_of EXE DLL: the functions EXE imports from DLL
-    x86_64-w64-mingw32-objdump -p "$1" | awk -v dll="$(echo "$2" | tr A-Z a-z)" '
+    x86_64-w64-mingw32-objdump -p "$1" | awk -v dll="$(echo "$2" | tr '[:upper:]' '[:lower:]')" '
         /^[[:space:]]*DLL Name:/ { cur = tolower($3); next }
         /^[[:space:]]*$/ { cur = "" }
         cur == dll && $1 ~ /^[0-9a-f]+$/ && NF >= 3 { print $3 }'
@@ -184,7 +184,7 @@ expect_versions() { # expect_versions WHAT VERSION...: exactly these registered 
     local want got
     want="$(printf '%s\n' "${@:2}" | sed '/^$/d' | sort)"
     got="$(installed_versions | sort)"
-    [ "$got" = "$want" ] || die "$1: registered versions of UCX Presence Panel are [$(echo $got)], expected [$(echo $want)]"
+    [ "$got" = "$want" ] || die "$1: registered versions of UCX Presence Panel are [${got//$'\n'/ }], expected [${want//$'\n'/ }]"
 }
 expect_file() { [ -f "$1" ] || die "$2: $1 is missing"; }
 expect_no_file() { [ ! -e "$1" ] || die "$2: $1 is still there"; }
@@ -219,7 +219,7 @@ for f in presence-panel.exe presence-gateway.exe LICENSE.txt; do
     expect_file "$PF/$f" "install with ADDLOCAL=ALL"
 done
 expect_shortcut "install with ADDLOCAL=ALL"
-log "installed: $(cd "$PF" && ls | tr '\n' ' ')"
+log "installed: $(find "$PF" -mindepth 1 -printf '%f ')"
 expect_versions "install with ADDLOCAL=ALL" "$VERSION"
 # ARPPRODUCTICON: the icon Add/Remove Programs shows is published with the product.
 [ -f "$WINEPREFIX/drive_c/windows/Installer/$PRODUCT_CODE/AppIcon.ico" ] || { find "$WINEPREFIX/drive_c/windows/Installer" >&2; die "install: the Add/Remove Programs icon was not published"; }
@@ -321,9 +321,11 @@ w timeout 60 wineserver -w || true
 # (NOT WIX_DOWNGRADE_DETECTED, with the DowngradeErrorMessage) stopped the install.
 # (Wine's log does not carry the message text itself.)
 tr -d '\000' <"$WORK/downgrade.log" >"$WORK/downgrade.txt"
-grep -aq 'WIX_DOWNGRADE_DETECTED = {' "$WORK/downgrade.txt" \
-    && grep -aEq 'Action ended .*: LaunchConditions\. Return value [^1]' "$WORK/downgrade.txt" \
-    || { tail -30 "$WORK/downgrade.txt" >&2; die "the downgrade failed, but not through MajorUpgrade's downgrade launch condition"; }
+if ! grep -aq 'WIX_DOWNGRADE_DETECTED = {' "$WORK/downgrade.txt" \
+    || ! grep -aEq 'Action ended .*: LaunchConditions\. Return value [^1]' "$WORK/downgrade.txt"; then
+    tail -30 "$WORK/downgrade.txt" >&2
+    die "the downgrade failed, but not through MajorUpgrade's downgrade launch condition"
+fi
 expect_versions "refused downgrade" "$NEXT_VERSION"
 log "downgrade refused (msiexec exit $rc): ok"
 
