@@ -222,7 +222,10 @@ impl SearchIndex {
             self.search_addresses(folded_query.trim(), out);
             return;
         }
+        // A lone digit is the start of a phone number still being typed ("+3"): it
+        // would match most numbers, so it narrows nothing until the second digit.
         let mut tokens: Vec<&str> = words(&folded_query)
+            .filter(|t| !(t.len() == 1 && t.as_bytes()[0].is_ascii_digit()))
             .map(|t| &t[..t.len().min(MAX_TOKEN_LEN)])
             .collect();
         tokens.dedup();
@@ -538,6 +541,11 @@ mod tests {
         assert_eq!(find(&mut index, "Jose.Garcia@"), [2]);
         assert_eq!(find(&mut index, "1234"), [0]);
         assert_eq!(find(&mut index, "+39 02 5550"), [0, 1]);
+        assert_eq!(
+            find(&mut index, "+3").len(),
+            5,
+            "one digit narrows nothing yet"
+        );
     }
 
     #[test]
