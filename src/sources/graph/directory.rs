@@ -5,6 +5,7 @@
 //! removals): the caller hands over only complete listings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::domain::Colleague;
 use crate::domain::colleague::upn_key;
@@ -14,8 +15,9 @@ use crate::gateway::DirectoryUpdate;
 #[derive(Debug, Default)]
 pub struct DirectoryState {
     by_id: HashMap<String, Colleague>,
-    /// Object ids in a stable order (sorted), for batching presence requests.
-    ids: Vec<String>,
+    /// Object ids in a stable order (sorted), for batching presence requests; shared so
+    /// a poll cycle can hold them while the directory is refreshed.
+    ids: Arc<[String]>,
 }
 
 impl DirectoryState {
@@ -28,13 +30,17 @@ impl DirectoryState {
     }
 
     /// Object ids, sorted.
-    pub fn ids(&self) -> &[String] {
-        &self.ids
+    pub fn ids(&self) -> Arc<[String]> {
+        self.ids.clone()
     }
 
     /// The UPN presence for object `id` is kept under.
     pub fn upn_of(&self, id: &str) -> Option<&str> {
         self.by_id.get(id).map(|c| c.upn.as_str())
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
     }
 
     /// Replaces the directory with a complete listing; returns what was added, changed
@@ -64,7 +70,7 @@ impl DirectoryState {
         let mut ids: Vec<String> = next.keys().cloned().collect();
         ids.sort_unstable();
         self.by_id = next;
-        self.ids = ids;
+        self.ids = ids.into();
         updates
     }
 }
@@ -91,7 +97,7 @@ mod tests {
             person("3", "c@x", "C"),
         ]);
         assert_eq!(first.len(), 3);
-        assert_eq!(dir.ids(), ["1", "2", "3"]);
+        assert_eq!(&*dir.ids(), ["1", "2", "3"]);
         let second = dir.replace(vec![
             person("1", "a@x", "A"),
             person("2", "b@x", "B renamed"),
@@ -105,7 +111,11 @@ mod tests {
         assert_eq!(second.len(), 4);
         let third = dir.replace(vec![person("4", "d@x", "D")]);
         assert_eq!(third.len(), 3);
-        assert!(third.iter().all(|u| matches!(u, DirectoryUpdate::Remove { .. })));
+        assert!(
+            third
+                .iter()
+                .all(|u| matches!(u, DirectoryUpdate::Remove { .. }))
+        );
         assert_eq!(dir.upn_of("4"), Some("d@x"));
         assert_eq!(dir.upn_of("1"), None);
     }

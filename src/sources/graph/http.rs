@@ -126,7 +126,10 @@ pub enum Failure {
     #[error("cannot reach Graph at {path}: {detail}")]
     Network { path: String, detail: String },
     /// 401: the access token was refused.
-    #[error("Graph refused the access token (HTTP 401) for {path}{}", detail_words(detail))]
+    #[error(
+        "Graph refused the access token (HTTP 401) for {path}{}",
+        detail_words(detail)
+    )]
     Unauthorized { path: String, detail: String },
     /// Other 4xx: a problem retrying soon will not fix (permissions, a bad request).
     #[error("Graph refused {path} (HTTP {status}){}", detail_words(detail))]
@@ -294,7 +297,10 @@ mod tests {
         for attempt in 0..30 {
             let ceiling = (Duration::from_secs(1) * 2u32.pow(attempt.min(10))).min(backoff.max);
             let delay = backoff.delay(attempt, &mut rng);
-            assert!(delay >= ceiling / 2 && delay <= ceiling, "{attempt}: {delay:?}");
+            assert!(
+                delay >= ceiling / 2 && delay <= ceiling,
+                "{attempt}: {delay:?}"
+            );
         }
     }
 
