@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ucx_presence::config::PresenceIni;
 use ucx_presence::gateway::auth::AccessToken;
 use ucx_presence::gateway::{GatewayConfig, HubSettings, PresenceHub, server};
+use ucx_presence::sources::graph::{self, GraphConfig, ProxySetting};
 use ucx_presence::sources::simulator::{self, SimulatorConfig};
 
 #[derive(Parser, Debug)]
@@ -38,12 +39,36 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         timeout_secs: u64,
     },
+    /// Sign in to Microsoft Graph once (device-code flow) and store the refresh token
+    /// for `--source graph`.
+    Login {
+        /// The Entra ID tenant: its id or a verified domain (contoso.onmicrosoft.com).
+        #[arg(long)]
+        tenant: String,
+        /// The application (client) id of the app registration.
+        #[arg(long)]
+        client_id: String,
+        /// The identity platform (sovereign clouds have their own).
+        #[arg(long, default_value = graph::DEFAULT_AUTHORITY_URL)]
+        authority_url: String,
+        /// Graph's root: the scopes asked for are this cloud's.
+        #[arg(long, default_value = graph::DEFAULT_GRAPH_BASE_URL)]
+        graph_base_url: String,
+        /// HTTPS proxy (otherwise HTTPS_PROXY / NO_PROXY from the environment).
+        #[arg(long)]
+        proxy: Option<String>,
+        /// Where to store the sign-in (default: the per-user data folder).
+        #[arg(long)]
+        credentials_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Source {
     /// A simulated company (the embedded default).
     Sim,
+    /// Microsoft Graph: real Teams presence (run `presence-gateway login` first).
+    Graph,
 }
 
 #[derive(clap::Args, Debug)]
@@ -73,6 +98,24 @@ struct ServeArgs {
     /// Seconds between heartbeats on each subscription.
     #[arg(long, default_value_t = 5)]
     heartbeat_secs: u64,
+    /// Graph's root (sovereign clouds and tests point elsewhere).
+    #[arg(long, default_value = graph::DEFAULT_GRAPH_BASE_URL)]
+    graph_base_url: String,
+    /// The identity platform for token refreshes (default: the one used at login).
+    #[arg(long)]
+    authority_url: Option<String>,
+    /// HTTPS proxy for Graph (otherwise HTTPS_PROXY / NO_PROXY from the environment).
+    #[arg(long)]
+    proxy: Option<String>,
+    /// The stored sign-in (default: the per-user data folder).
+    #[arg(long)]
+    credentials_file: Option<PathBuf>,
+    /// Minutes between two listings of the Graph directory.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    directory_refresh_mins: u64,
+    /// Shortest seconds between two presence polls of the same colleague.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    min_poll_secs: u64,
     /// Log level: error, warn, info, debug or trace (or a tracing filter).
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -102,6 +145,23 @@ fn main() -> ExitCode {
             token_file,
             timeout_secs,
         }) => runtime.block_on(check(&endpoint, token_file, timeout_secs)),
+        Some(Command::Login {
+            tenant,
+            client_id,
+            authority_url,
+            graph_base_url,
+            proxy,
+            credentials_file,
+        }) => runtime.block_on(login(
+            graph::IdentitySettings {
+                authority_url,
+                tenant,
+                client_id,
+                scope: graph::graph_scopes(&graph_base_url),
+            },
+            proxy,
+            credentials_file,
+        )),
         None => runtime.block_on(serve(cli.serve)),
     };
     match result {
@@ -138,6 +198,48 @@ async fn check(
     Ok(())
 }
 
+fn credentials_path(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
+    match explicit {
+        Some(path) => Ok(path),
+        None => graph::credentials::default_path().map_err(|e| e.to_string()),
+    }
+}
+
+fn proxy_setting(proxy: Option<String>) -> ProxySetting {
+    proxy.map_or(ProxySetting::FromEnvironment, ProxySetting::Url)
+}
+
+async fn login(
+    identity: graph::IdentitySettings,
+    proxy: Option<String>,
+    credentials_file: Option<PathBuf>,
+) -> Result<(), String> {
+    let credentials_path = credentials_path(credentials_file)?;
+    let http = graph::http::build_client(&proxy_setting(proxy), Duration::from_secs(30))
+        .map_err(|e| e.to_string())?;
+    let request = graph::LoginRequest {
+        identity,
+        credentials_path: credentials_path.clone(),
+        protocol_second: Duration::from_secs(1),
+    };
+    graph::login(&http, &request, |prompt| {
+        println!(
+            "To sign in, open {} in a browser and enter the code {} (valid for {} minutes).",
+            prompt.verification_uri,
+            prompt.user_code,
+            prompt.expires_in.as_secs().div_ceil(60)
+        );
+        println!("Sign in with an account of the tenant; waiting...");
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "Signed in. The refresh token is stored in {} (readable by you only); `presence-gateway --source graph` now starts without signing in.",
+        credentials_path.display()
+    );
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let ini = match &args.config {
         Some(path) => PresenceIni::load(path).map_err(|e| e.to_string())?,
@@ -170,6 +272,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 ..SimulatorConfig::default()
             },
         ),
+        Source::Graph => {
+            let mut config = GraphConfig::new(credentials_path(args.credentials_file)?);
+            config.graph_base_url = args.graph_base_url;
+            config.authority_override = args.authority_url;
+            config.proxy = proxy_setting(args.proxy);
+            config.directory_refresh = Duration::from_secs(args.directory_refresh_mins * 60);
+            config.budget.min_cycle = Duration::from_secs(args.min_poll_secs);
+            graph::spawn(hub.clone(), config).map_err(|e| e.to_string())?
+        }
     };
     let config = GatewayConfig {
         listen: args.listen,
