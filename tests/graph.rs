@@ -1,0 +1,921 @@
+//! The Microsoft Graph source against a local fake of the identity platform and Graph
+//! (an HTTP server on 127.0.0.1:0 answering with the documented JSON shapes and checking
+//! what it is sent), then through a real gateway to a real tonic client.
+
+mod common;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use ucx_presence::domain::{Activity, Availability, SourceState, Technology};
+use ucx_presence::gateway::{HubSettings, PresenceHub};
+use ucx_presence::sources::graph::{
+    self, AuthError, Backoff, GraphConfig, IdentitySettings, LoginRequest, PollBudget,
+    ProxySetting, Secret, StoredCredentials, credentials,
+};
+use ucx_presence::transport::proto;
+
+const TENANT: &str = "contoso.onmicrosoft.com";
+const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
+
+/// What the fake answers the next presence request with, instead of presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scripted {
+    Throttle { status: u16, retry_after_secs: u64 },
+    Unauthorized,
+    Malformed,
+}
+
+#[derive(Debug, Clone)]
+struct PresenceCall {
+    at: Instant,
+    ids: Vec<String>,
+    authorization: String,
+}
+
+#[derive(Default)]
+struct FakeState {
+    base_url: String,
+    // Identity platform.
+    device_script: VecDeque<&'static str>,
+    device_code_forms: Vec<HashMap<String, String>>,
+    device_polls: Vec<(Instant, HashMap<String, String>)>,
+    refresh_forms: Vec<HashMap<String, String>>,
+    issued: u32,
+    access_token: String,
+    refresh_token: String,
+    is_refresh_revoked: bool,
+    // Graph.
+    users: Vec<(String, String, String)>,
+    page_size: usize,
+    user_queries: Vec<HashMap<String, String>>,
+    presence: HashMap<String, Value>,
+    presence_calls: Vec<PresenceCall>,
+    script: VecDeque<Scripted>,
+    is_hanging: bool,
+    problems: Vec<String>,
+}
+
+#[derive(Clone)]
+struct Fake {
+    state: Arc<Mutex<FakeState>>,
+    addr: SocketAddr,
+}
+
+impl Fake {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("fake binds");
+        let addr = listener.local_addr().expect("fake address");
+        let state = Arc::new(Mutex::new(FakeState {
+            base_url: format!("http://{addr}"),
+            page_size: 999,
+            access_token: "access-0".into(),
+            refresh_token: "refresh-0".into(),
+            ..FakeState::default()
+        }));
+        let app = Router::new()
+            .route("/{tenant}/oauth2/v2.0/devicecode", post(device_code))
+            .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .route("/v1.0/users", get(users))
+            .route("/v1.0/communications/getPresencesByUserId", post(presences))
+            .with_state(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("fake serves");
+        });
+        Self { state, addr }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut FakeState) -> T) -> T {
+        f(&mut self.state.lock().expect("fake state"))
+    }
+
+    fn add_users(&self, range: std::ops::Range<usize>) {
+        self.with(|s| {
+            for n in range {
+                let id = format!("{n:08}-0000-4000-8000-000000000000");
+                s.users.push((
+                    id.clone(),
+                    format!("user{n}@contoso.com"),
+                    format!("User {n}"),
+                ));
+                s.presence.insert(
+                    id.clone(),
+                    json!({"id": id, "availability": "Available", "activity": "Available"}),
+                );
+            }
+        });
+    }
+
+    fn id(n: usize) -> String {
+        format!("{n:08}-0000-4000-8000-000000000000")
+    }
+
+    fn set_presence(&self, n: usize, value: Value) {
+        self.with(|s| s.presence.insert(Self::id(n), value));
+    }
+
+    fn assert_no_problems(&self) {
+        let problems = self.with(|s| s.problems.clone());
+        assert!(problems.is_empty(), "the fake saw: {problems:?}");
+    }
+}
+
+fn oauth_error(code: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({
+            "error": code,
+            "error_description": format!("AADSTS0000: {code}.\r\nTrace ID: 0\r\nCorrelation ID: 0"),
+            "error_codes": [0],
+        })),
+    )
+        .into_response()
+}
+
+async fn device_code(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    state
+        .lock()
+        .expect("fake state")
+        .device_code_forms
+        .push(form);
+    axum::Json(json!({
+        "device_code": "device-code-secret",
+        "user_code": "ABCD-EFGH",
+        "verification_uri": "https://microsoft.com/devicelogin",
+        "expires_in": 900,
+        "interval": 1,
+        "message": "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ABCD-EFGH to authenticate."
+    }))
+    .into_response()
+}
+
+fn grant(s: &mut FakeState) -> Response {
+    s.issued += 1;
+    s.access_token = format!("access-{}", s.issued);
+    s.refresh_token = format!("refresh-{}", s.issued);
+    axum::Json(json!({
+        "token_type": "Bearer",
+        "scope": "Presence.Read.All User.ReadBasic.All",
+        "expires_in": 3599,
+        "ext_expires_in": 3599,
+        "access_token": s.access_token,
+        "refresh_token": s.refresh_token,
+    }))
+    .into_response()
+}
+
+async fn token(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut s = state.lock().expect("fake state");
+    if form.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+        s.problems
+            .push(format!("token request without client id: {form:?}"));
+    }
+    match form.get("grant_type").map(String::as_str) {
+        Some("urn:ietf:params:oauth:grant-type:device_code") => {
+            if form.get("device_code").map(String::as_str) != Some("device-code-secret") {
+                s.problems.push("device code missing".into());
+            }
+            s.device_polls.push((Instant::now(), form));
+            match s.device_script.pop_front() {
+                Some("ok") | None => grant(&mut s),
+                Some(code) => oauth_error(code),
+            }
+        }
+        Some("refresh_token") => {
+            let scope_ok = form
+                .get("scope")
+                .is_some_and(|scope| scope.contains("Presence.Read.All"));
+            if !scope_ok {
+                s.problems.push(format!("refresh without scope: {form:?}"));
+            }
+            let presented = form.get("refresh_token").cloned().unwrap_or_default();
+            s.refresh_forms.push(form);
+            if s.is_refresh_revoked || presented != s.refresh_token {
+                return oauth_error("invalid_grant");
+            }
+            grant(&mut s)
+        }
+        other => {
+            s.problems.push(format!("unexpected grant type {other:?}"));
+            oauth_error("unsupported_grant_type")
+        }
+    }
+}
+
+fn is_authorized(s: &mut FakeState, headers: &HeaderMap) -> bool {
+    let expected = format!("Bearer {}", s.access_token);
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected)
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired or is not yet valid."}})),
+    )
+        .into_response()
+}
+
+async fn users(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if state.lock().expect("fake state").is_hanging {
+        std::future::pending::<()>().await;
+    }
+    let mut s = state.lock().expect("fake state");
+    if !is_authorized(&mut s, &headers) {
+        return unauthorized();
+    }
+    let select = query.get("$select").cloned().unwrap_or_default();
+    let mut fields: Vec<&str> = select.split(',').collect();
+    fields.sort_unstable();
+    if fields
+        != [
+            "displayName",
+            "givenName",
+            "id",
+            "mail",
+            "surname",
+            "userPrincipalName",
+        ]
+    {
+        s.problems.push(format!("unexpected $select {select:?}"));
+    }
+    if query.get("$top").map(String::as_str) != Some("999") {
+        s.problems.push(format!("unexpected $top {query:?}"));
+    }
+    let start: usize = query
+        .get("$skiptoken")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    s.user_queries.push(query);
+    let end = (start + s.page_size).min(s.users.len());
+    let value: Vec<Value> = s.users[start.min(end)..end]
+        .iter()
+        .map(|(id, upn, name)| {
+            json!({"id": id, "displayName": name, "givenName": "User", "surname": name,
+                   "mail": upn, "userPrincipalName": upn})
+        })
+        .collect();
+    let mut body = json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(id,displayName)",
+        "value": value,
+    });
+    if end < s.users.len() {
+        body["@odata.nextLink"] = json!(format!(
+            "{}/v1.0/users?$select=id,displayName,givenName,surname,mail,userPrincipalName&$top=999&$skiptoken={end}",
+            s.base_url
+        ));
+    }
+    axum::Json(body).into_response()
+}
+
+async fn presences(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if state.lock().expect("fake state").is_hanging {
+        std::future::pending::<()>().await;
+    }
+    let mut s = state.lock().expect("fake state");
+    let ids: Vec<String> = match serde_json::from_str::<Value>(&body) {
+        Ok(v) => v["ids"]
+            .as_array()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| id.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(err) => {
+            s.problems.push(format!("presence body is not JSON: {err}"));
+            Vec::new()
+        }
+    };
+    if ids.is_empty() || ids.len() > 650 {
+        s.problems
+            .push(format!("presence request with {} ids", ids.len()));
+    }
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    s.presence_calls.push(PresenceCall {
+        at: Instant::now(),
+        ids: ids.clone(),
+        authorization,
+    });
+    if !is_authorized(&mut s, &headers) {
+        return unauthorized();
+    }
+    match s.script.pop_front() {
+        Some(Scripted::Throttle {
+            status,
+            retry_after_secs,
+        }) => {
+            return (
+                StatusCode::from_u16(status).expect("status"),
+                [("retry-after", retry_after_secs.to_string())],
+                axum::Json(
+                    json!({"error": {"code": "TooManyRequests", "message": "Too many requests"}}),
+                ),
+            )
+                .into_response();
+        }
+        Some(Scripted::Unauthorized) => {
+            // The token was revoked: only a refreshed one works now.
+            s.access_token = "revoked".into();
+            return unauthorized();
+        }
+        Some(Scripted::Malformed) => {
+            return (
+                [("content-type", "application/json")],
+                "{\"value\":[{\"id\":",
+            )
+                .into_response();
+        }
+        None => {}
+    }
+    let value: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| s.presence.get(id).cloned())
+        .collect();
+    axum::Json(json!({"value": value})).into_response()
+}
+
+fn store_credentials(dir: &Path, fake: &Fake) -> PathBuf {
+    let path = dir.join(credentials::CREDENTIALS_FILE);
+    credentials::save(
+        &path,
+        &StoredCredentials {
+            tenant: TENANT.into(),
+            client_id: CLIENT_ID.into(),
+            authority_url: fake.url(),
+            refresh_token: Secret::new("refresh-0"),
+        },
+    )
+    .expect("credentials stored");
+    path
+}
+
+fn fast_config(fake: &Fake, credentials_path: PathBuf) -> GraphConfig {
+    GraphConfig {
+        graph_base_url: fake.url(),
+        proxy: ProxySetting::Direct,
+        request_timeout: Duration::from_millis(700),
+        directory_refresh: Duration::from_millis(300),
+        budget: PollBudget {
+            min_cycle: Duration::from_millis(200),
+            ..PollBudget::default()
+        },
+        backoff: Backoff {
+            base: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        },
+        throttle_grace: Duration::from_secs(30),
+        sign_in_recheck: Duration::from_millis(200),
+        ..GraphConfig::new(credentials_path)
+    }
+}
+
+fn new_hub() -> Arc<PresenceHub> {
+    PresenceHub::new(HubSettings {
+        winning_technology: ucx_presence::domain::WinningTechnology::MsTeams,
+        ms_teams_enabled: true,
+    })
+}
+
+async fn eventually(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn teams_health(hub: &PresenceHub) -> (SourceState, String) {
+    let view = hub.view();
+    let health = view
+        .sources()
+        .iter()
+        .find(|s| s.technology == Technology::MsTeams)
+        .expect("teams health");
+    (health.state, health.detail.clone())
+}
+
+fn shown(hub: &PresenceHub, upn: &str) -> Option<ucx_presence::domain::Presence> {
+    let view = hub.view();
+    let slot = view.slot_of(upn)?;
+    view.entry(slot).map(|e| e.presence.clone())
+}
+
+fn login_request(fake: &Fake, path: PathBuf) -> LoginRequest {
+    LoginRequest {
+        identity: IdentitySettings {
+            authority_url: fake.url(),
+            tenant: TENANT.into(),
+            client_id: CLIENT_ID.into(),
+            scope: graph::graph_scopes("https://graph.microsoft.com"),
+        },
+        credentials_path: path,
+        protocol_second: Duration::from_millis(50),
+    }
+}
+
+#[tokio::test]
+async fn device_code_sign_in_end_to_end() {
+    let fake = Fake::start().await;
+    fake.with(|s| {
+        s.device_script = ["authorization_pending", "slow_down", "ok"].into();
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("data").join(credentials::CREDENTIALS_FILE);
+    let http =
+        graph::http::build_client(&ProxySetting::Direct, Duration::from_secs(5)).expect("client");
+    let mut prompt = None;
+    let stored = graph::login(&http, &login_request(&fake, path.clone()), |p| {
+        prompt = Some(p.clone())
+    })
+    .await
+    .expect("signed in");
+    let prompt = prompt.expect("prompt shown");
+    assert_eq!(prompt.user_code, "ABCD-EFGH");
+    assert_eq!(prompt.verification_uri, "https://microsoft.com/devicelogin");
+
+    let (forms, polls) = fake.with(|s| (s.device_code_forms.clone(), s.device_polls.clone()));
+    assert_eq!(forms.len(), 1);
+    assert_eq!(forms[0]["client_id"], CLIENT_ID);
+    assert_eq!(
+        forms[0]["scope"],
+        "https://graph.microsoft.com/Presence.Read.All https://graph.microsoft.com/User.ReadBasic.All offline_access"
+    );
+    assert_eq!(polls.len(), 3, "pending, slow_down, granted");
+    // interval 1 (50 ms here); after slow_down, 1 + 5 = 6 (300 ms here).
+    let after_pending = polls[1].0 - polls[0].0;
+    let after_slow_down = polls[2].0 - polls[1].0;
+    assert!(
+        after_pending >= Duration::from_millis(50),
+        "{after_pending:?}"
+    );
+    assert!(
+        after_slow_down >= Duration::from_millis(300),
+        "slow_down honoured: {after_slow_down:?}"
+    );
+
+    assert_eq!(stored.refresh_token.expose(), "refresh-1");
+    let on_disk = credentials::load(&path).expect("readable").expect("stored");
+    assert_eq!(on_disk, stored);
+    assert_eq!(on_disk.tenant, TENANT);
+    assert_eq!(on_disk.client_id, CLIENT_ID);
+    let text = std::fs::read_to_string(&path).expect("file");
+    assert!(
+        !text.contains("access-1"),
+        "the access token is never stored"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    fake.assert_no_problems();
+}
+
+#[tokio::test]
+async fn device_code_sign_in_expired_and_declined() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(credentials::CREDENTIALS_FILE);
+    let http =
+        graph::http::build_client(&ProxySetting::Direct, Duration::from_secs(5)).expect("client");
+    fake.with(|s| s.device_script = ["authorization_pending", "expired_token"].into());
+    let err = graph::login(&http, &login_request(&fake, path.clone()), |_| {})
+        .await
+        .expect_err("expired");
+    assert!(matches!(err, AuthError::CodeExpired), "{err:?}");
+    assert!(err.to_string().contains("presence-gateway login"));
+    fake.with(|s| s.device_script = ["access_denied"].into());
+    let err = graph::login(&http, &login_request(&fake, path.clone()), |_| {})
+        .await
+        .expect_err("declined");
+    assert!(matches!(err, AuthError::Declined { .. }), "{err:?}");
+    assert!(!path.exists(), "nothing stored without a sign-in");
+}
+
+/// Paging, batches of at most 650, and the presence a real tonic client sees.
+#[tokio::test]
+async fn directory_pages_batches_and_subscriber_sees_served_presence() {
+    let fake = Fake::start().await;
+    fake.add_users(0..1_500);
+    fake.with(|s| s.page_size = 600);
+    fake.set_presence(
+        0,
+        json!({"id": Fake::id(0), "availability": "Busy", "activity": "InACall"}),
+    );
+    fake.set_presence(
+        1,
+        json!({"id": Fake::id(1), "availability": "Hibernating", "activity": "Gardening",
+               "statusMessage": {"message": {"content": "Back at 3", "contentType": "text"},
+                                 "expiryDateTime": {"dateTime": "2030-01-02T03:04:05.0000000", "timeZone": "UTC"}},
+               "outOfOfficeSettings": {"isOutOfOffice": true, "message": "On leave"}}),
+    );
+    fake.set_presence(
+        2,
+        json!({"id": Fake::id(2), "availability": "DoNotDisturb", "activity": "Presenting"}),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = new_hub();
+    let mut config = fast_config(&fake, path.clone());
+    config.directory_refresh = Duration::from_secs(600);
+    // Batches are spread evenly over the cycle: 3 batches, one every 500 ms.
+    config.budget.min_cycle = Duration::from_millis(1_500);
+    let task = graph::spawn(hub.clone(), config).expect("source starts");
+
+    eventually("three presence batches", Duration::from_secs(10), || {
+        fake.with(|s| s.presence_calls.len() >= 3)
+    })
+    .await;
+    eventually("live Teams health", Duration::from_secs(5), || {
+        teams_health(&hub).0 == SourceState::Live
+    })
+    .await;
+    let (calls, queries) = fake.with(|s| (s.presence_calls[..3].to_vec(), s.user_queries.clone()));
+    let spread = calls[2].at - calls[0].at;
+    assert!(spread >= Duration::from_millis(900), "paced: {spread:?}");
+    assert_eq!(
+        queries.len(),
+        3,
+        "1,500 users in pages of 600 follow two nextLinks"
+    );
+    let sizes: Vec<usize> = calls.iter().map(|c| c.ids.len()).collect();
+    assert_eq!(sizes, [650, 650, 200]);
+    let mut all: Vec<String> = calls.iter().flat_map(|c| c.ids.clone()).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 1_500, "every colleague polled once a cycle");
+    assert!(calls.iter().all(|c| c.authorization == "Bearer access-1"));
+    assert_eq!(hub.view().len(), 1_500);
+    // The rotated refresh token was stored.
+    let on_disk = credentials::load(&path).expect("readable").expect("stored");
+    assert_eq!(on_disk.refresh_token.expose(), "refresh-1");
+
+    let odd = shown(&hub, "user1@contoso.com").expect("user 1");
+    assert_eq!(odd.availability, Availability::PresenceUnknown);
+    assert_eq!(odd.availability_raw.as_deref(), Some("Hibernating"));
+    assert_eq!(odd.activity, Activity::Other("Gardening".into()));
+
+    let gateway = common::start(hub.clone()).await;
+    let mut client = common::client(&gateway).await;
+    let mut subscription = common::subscribe(&mut client).await;
+    subscription
+        .send(common::watch(&[
+            "user0@contoso.com",
+            "user1@contoso.com",
+            "user2@contoso.com",
+            "user1499@contoso.com",
+        ]))
+        .await;
+    let (presences, unknown, _) = subscription.snapshot().await;
+    assert!(unknown.is_empty());
+    let by_upn: HashMap<String, proto::Presence> =
+        presences.into_iter().map(|p| (p.upn.clone(), p)).collect();
+    assert_eq!(by_upn.len(), 4);
+    let busy = &by_upn["user0@contoso.com"];
+    assert_eq!(busy.availability(), proto::Availability::Busy);
+    assert_eq!(busy.activity(), proto::Activity::InACall);
+    assert_eq!(busy.technology(), proto::Technology::MsTeams);
+    let odd = &by_upn["user1@contoso.com"];
+    assert_eq!(odd.availability(), proto::Availability::PresenceUnknown);
+    assert_eq!(odd.availability_raw, "Hibernating");
+    assert_eq!(odd.activity(), proto::Activity::Other);
+    assert_eq!(odd.activity_raw, "Gardening");
+    assert_eq!(
+        odd.status_message.as_ref().map(|m| m.text.as_str()),
+        Some("Back at 3")
+    );
+    assert_eq!(
+        odd.status_message
+            .as_ref()
+            .and_then(|m| m.expires_at.as_ref())
+            .map(|t| t.seconds),
+        Some(1_893_553_445)
+    );
+    assert!(odd.out_of_office);
+    assert_eq!(odd.out_of_office_message, "On leave");
+    let presenting = &by_upn["user2@contoso.com"];
+    assert_eq!(presenting.availability(), proto::Availability::DoNotDisturb);
+    assert_eq!(presenting.activity(), proto::Activity::Presenting);
+    assert_eq!(
+        by_upn["user1499@contoso.com"].availability(),
+        proto::Availability::Available
+    );
+    fake.assert_no_problems();
+    task.abort();
+    gateway.shutdown().await.expect("gateway stops");
+}
+
+/// 429 with Retry-After, 401 then refresh, malformed JSON: each handled, nothing lost.
+#[tokio::test]
+async fn throttling_unauthorized_and_malformed_answers() {
+    let fake = Fake::start().await;
+    fake.add_users(0..3);
+    fake.set_presence(
+        0,
+        json!({"id": Fake::id(0), "availability": "Busy", "activity": "InAMeeting"}),
+    );
+    fake.with(|s| {
+        s.script = [Scripted::Throttle {
+            status: 429,
+            retry_after_secs: 1,
+        }]
+        .into()
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = new_hub();
+    let mut config = fast_config(&fake, path);
+    config.directory_refresh = Duration::from_secs(600);
+    let task = graph::spawn(hub.clone(), config).expect("source starts");
+
+    eventually("presence after throttling", Duration::from_secs(10), || {
+        shown(&hub, "user0@contoso.com").is_some_and(|p| p.availability == Availability::Busy)
+    })
+    .await;
+    let calls = fake.with(|s| s.presence_calls.clone());
+    let gap = calls[1].at - calls[0].at;
+    println!("429 with Retry-After: 1 -> next request after {gap:?}");
+    assert!(
+        gap >= Duration::from_secs(1),
+        "Retry-After honoured: {gap:?}"
+    );
+    assert_eq!(
+        teams_health(&hub).0,
+        SourceState::Live,
+        "a short throttle is not staleness"
+    );
+
+    // 401: one refresh, then the same request again with the new token.
+    let before = fake.with(|s| {
+        s.script = [Scripted::Unauthorized].into();
+        s.presence_calls.len()
+    });
+    eventually("a refresh after the 401", Duration::from_secs(5), || {
+        fake.with(|s| s.presence_calls.len() >= before + 2)
+    })
+    .await;
+    let (calls, refreshes) = fake.with(|s| (s.presence_calls.clone(), s.refresh_forms.clone()));
+    assert_eq!(refreshes.len(), 2, "startup and after the 401");
+    assert_eq!(refreshes[1]["refresh_token"], "refresh-1");
+    assert_eq!(calls[before].authorization, "Bearer access-1");
+    assert_eq!(calls[before + 1].authorization, "Bearer access-2");
+    assert_eq!(teams_health(&hub).0, SourceState::Live);
+
+    // Malformed JSON: skipped, last known state kept (same version), next cycle fine.
+    let version = shown(&hub, "user0@contoso.com").expect("user 0").version;
+    let before = fake.with(|s| {
+        s.script = [Scripted::Malformed].into();
+        s.presence_calls.len()
+    });
+    eventually(
+        "a cycle after the malformed answer",
+        Duration::from_secs(5),
+        || fake.with(|s| s.presence_calls.len() >= before + 2),
+    )
+    .await;
+    let kept = shown(&hub, "user0@contoso.com").expect("user 0");
+    assert_eq!(kept.availability, Availability::Busy);
+    assert_eq!(kept.activity, Activity::InAMeeting);
+    assert_eq!(kept.version, version);
+    assert_eq!(teams_health(&hub).0, SourceState::Live);
+
+    // A change in Graph reaches the hub.
+    fake.set_presence(
+        0,
+        json!({"id": Fake::id(0), "availability": "Away", "activity": "Away"}),
+    );
+    eventually("the change", Duration::from_secs(5), || {
+        shown(&hub, "user0@contoso.com").is_some_and(|p| p.availability == Availability::Away)
+    })
+    .await;
+    fake.assert_no_problems();
+    task.abort();
+}
+
+/// A removed user reaches subscribers; when Graph stops answering they are told the
+/// Teams source is stale, and live again when it answers.
+#[tokio::test]
+async fn removal_reaches_subscribers_and_outage_marks_stale() {
+    let fake = Fake::start().await;
+    fake.add_users(0..3);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = new_hub();
+    let task = graph::spawn(hub.clone(), fast_config(&fake, path)).expect("source starts");
+    eventually(
+        "the directory and live health",
+        Duration::from_secs(10),
+        || hub.view().len() == 3 && teams_health(&hub).0 == SourceState::Live,
+    )
+    .await;
+
+    let gateway = common::start(hub.clone()).await;
+    let mut client = common::client(&gateway).await;
+    let mut subscription = common::subscribe(&mut client).await;
+    subscription.send(common::watch_all(None)).await;
+    let (presences, _, _) = subscription.snapshot().await;
+    assert_eq!(presences.len(), 3);
+
+    fake.with(|s| s.users.retain(|(_, upn, _)| upn != "user1@contoso.com"));
+    let removed = loop {
+        if let proto::subscribe_response::Event::Directory(changes) =
+            subscription.next_event().await
+        {
+            break changes;
+        }
+    };
+    assert_eq!(removed.changes.len(), 1);
+    assert_eq!(
+        removed.changes[0].kind(),
+        proto::DirectoryChangeKind::Removed
+    );
+    assert_eq!(
+        removed.changes[0]
+            .colleague
+            .as_ref()
+            .map(|c| c.upn.as_str()),
+        Some("user1@contoso.com")
+    );
+
+    // Graph stops answering: heartbeats say Teams is stale.
+    fake.with(|s| s.is_hanging = true);
+    let detail = teams_state_in_heartbeats(&mut subscription, proto::SourceState::Stale).await;
+    assert!(detail.contains("cannot reach Graph"), "{detail}");
+    fake.with(|s| s.is_hanging = false);
+    teams_state_in_heartbeats(&mut subscription, proto::SourceState::Live).await;
+    fake.assert_no_problems();
+    task.abort();
+    gateway.shutdown().await.expect("gateway stops");
+}
+
+async fn teams_state_in_heartbeats(
+    subscription: &mut common::Subscription,
+    wanted: proto::SourceState,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no heartbeat with Teams {wanted:?}"
+        );
+        let message = tokio::time::timeout(Duration::from_secs(5), subscription.stream.message())
+            .await
+            .expect("a message")
+            .expect("stream healthy")
+            .expect("stream open");
+        if let Some(proto::subscribe_response::Event::Heartbeat(beat)) = message.event
+            && let Some(teams) = beat
+                .sources
+                .iter()
+                .find(|s| s.technology() == proto::Technology::MsTeams)
+            && teams.state() == wanted
+        {
+            return teams.detail.clone();
+        }
+    }
+}
+
+/// A revoked refresh token: stale, with the words that tell the operator what to do;
+/// a new sign-in while the gateway runs is picked up.
+#[tokio::test]
+async fn revoked_sign_in_asks_for_login_and_recovers() {
+    let fake = Fake::start().await;
+    fake.add_users(0..2);
+    fake.with(|s| s.is_refresh_revoked = true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = new_hub();
+    let task = graph::spawn(hub.clone(), fast_config(&fake, path.clone())).expect("starts");
+    eventually("stale with a login hint", Duration::from_secs(5), || {
+        let (state, detail) = teams_health(&hub);
+        state == SourceState::Stale && detail.contains("run `presence-gateway login` again")
+    })
+    .await;
+    let (_, detail) = teams_health(&hub);
+    assert!(detail.contains("invalid_grant"), "{detail}");
+    assert!(!detail.contains("refresh-0"), "no token in the detail");
+    let refreshes = fake.with(|s| s.refresh_forms.len());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        fake.with(|s| s.refresh_forms.len()),
+        refreshes,
+        "a rejected token is not sent again"
+    );
+
+    // The operator signs in again (a new refresh token lands in the file).
+    fake.with(|s| {
+        s.is_refresh_revoked = false;
+        s.refresh_token = "refresh-new".into();
+    });
+    credentials::save(
+        &path,
+        &StoredCredentials {
+            tenant: TENANT.into(),
+            client_id: CLIENT_ID.into(),
+            authority_url: fake.url(),
+            refresh_token: Secret::new("refresh-new"),
+        },
+    )
+    .expect("stored");
+    eventually("live after the new sign-in", Duration::from_secs(5), || {
+        teams_health(&hub).0 == SourceState::Live && hub.view().len() == 2
+    })
+    .await;
+    task.abort();
+}
+
+#[tokio::test]
+async fn not_signed_in_says_how_to_sign_in() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hub = new_hub();
+    let path = dir.path().join("missing.json");
+    let task = graph::spawn(hub.clone(), fast_config(&fake, path)).expect("starts");
+    eventually("stale with a login hint", Duration::from_secs(5), || {
+        let (state, detail) = teams_health(&hub);
+        state == SourceState::Stale && detail.contains("presence-gateway login --tenant")
+    })
+    .await;
+    task.abort();
+}
+
+#[tokio::test]
+async fn teams_disabled_in_presence_ini_starts_nothing() {
+    let fake = Fake::start().await;
+    fake.add_users(0..2);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = PresenceHub::new(HubSettings {
+        winning_technology: ucx_presence::domain::WinningTechnology::MsTeams,
+        ms_teams_enabled: false,
+    });
+    let task = graph::spawn(hub.clone(), fast_config(&fake, path)).expect("spawned");
+    task.await.expect("ends at once");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(teams_health(&hub).0, SourceState::Disabled);
+    assert_eq!(
+        fake.with(|s| s.refresh_forms.len() + s.user_queries.len()),
+        0
+    );
+}
+
+/// `--proxy`: every request goes to the proxy, which sees Graph's host name.
+#[tokio::test]
+async fn requests_go_through_the_proxy() {
+    let fake = Fake::start().await;
+    fake.add_users(0..2);
+    fake.with(|s| s.base_url = "http://graph.example.invalid".into());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = new_hub();
+    let mut config = fast_config(&fake, path);
+    config.graph_base_url = "http://graph.example.invalid".into();
+    config.authority_override = Some("http://login.example.invalid".into());
+    config.proxy = ProxySetting::Url(fake.url());
+    let task = graph::spawn(hub.clone(), config).expect("starts");
+    eventually("live through the proxy", Duration::from_secs(5), || {
+        teams_health(&hub).0 == SourceState::Live && hub.view().len() == 2
+    })
+    .await;
+    task.abort();
+}
