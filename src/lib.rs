@@ -5,7 +5,8 @@
 //! - [`domain`]: pure presence and directory model, search. No gRPC, no egui.
 //! - [`config`]: UCX `Presence.ini` settings.
 //! - [`transport`]: generated gRPC code and conversions to and from the domain.
-//! - [`sources`]: where presence comes from (the simulator; later Microsoft Graph).
+//! - [`sources`]: where presence comes from (the simulator, and Microsoft Graph for real
+//!   Teams presence).
 //! - [`gateway`]: the presence hub and the gRPC service.
 //! - [`panel`]: the desktop app.
 

@@ -33,6 +33,7 @@ enum Scripted {
     Throttle { status: u16, retry_after_secs: u64 },
     Unauthorized,
     Malformed,
+    ServerError,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +55,7 @@ struct FakeState {
     access_token: String,
     refresh_token: String,
     is_refresh_revoked: bool,
+    expires_in_secs: u64,
     // Graph.
     users: Vec<(String, String, String)>,
     page_size: usize,
@@ -82,6 +84,7 @@ impl Fake {
             page_size: 999,
             access_token: "access-0".into(),
             refresh_token: "refresh-0".into(),
+            expires_in_secs: 3599,
             ..FakeState::default()
         }));
         let app = Router::new()
@@ -174,8 +177,8 @@ fn grant(s: &mut FakeState) -> Response {
     axum::Json(json!({
         "token_type": "Bearer",
         "scope": "Presence.Read.All User.ReadBasic.All",
-        "expires_in": 3599,
-        "ext_expires_in": 3599,
+        "expires_in": s.expires_in_secs,
+        "ext_expires_in": s.expires_in_secs,
         "access_token": s.access_token,
         "refresh_token": s.refresh_token,
     }))
@@ -353,6 +356,9 @@ async fn presences(
             // The token was revoked: only a refreshed one works now.
             s.access_token = "revoked".into();
             return unauthorized();
+        }
+        Some(Scripted::ServerError) => {
+            return (StatusCode::BAD_GATEWAY, "upstream failed").into_response();
         }
         Some(Scripted::Malformed) => {
             return (
@@ -719,6 +725,36 @@ async fn throttling_unauthorized_and_malformed_answers() {
     assert_eq!(kept.version, version);
     assert_eq!(teams_health(&hub).0, SourceState::Live);
 
+    // 503 with Retry-After is throttling too; a 502 is retried after a backoff.
+    let before = fake.with(|s| {
+        s.script = [
+            Scripted::Throttle {
+                status: 503,
+                retry_after_secs: 1,
+            },
+            Scripted::ServerError,
+        ]
+        .into();
+        s.presence_calls.len()
+    });
+    eventually("retries after 503 and 502", Duration::from_secs(5), || {
+        fake.with(|s| s.presence_calls.len() >= before + 3)
+    })
+    .await;
+    let calls = fake.with(|s| s.presence_calls.clone());
+    let after_503 = calls[before + 1].at - calls[before].at;
+    let after_502 = calls[before + 2].at - calls[before + 1].at;
+    println!("503 with Retry-After: 1 -> next request after {after_503:?}; 502 -> {after_502:?}");
+    assert!(after_503 >= Duration::from_secs(1), "{after_503:?}");
+    assert!(
+        after_502 >= Duration::from_millis(25),
+        "backoff: {after_502:?}"
+    );
+    eventually("live again", Duration::from_secs(5), || {
+        teams_health(&hub).0 == SourceState::Live
+    })
+    .await;
+
     // A change in Graph reaches the hub.
     fake.set_presence(
         0,
@@ -861,6 +897,43 @@ async fn revoked_sign_in_asks_for_login_and_recovers() {
         teams_health(&hub).0 == SourceState::Live && hub.view().len() == 2
     })
     .await;
+    task.abort();
+}
+
+/// Access tokens are refreshed at 80% of their lifetime, before Graph refuses them, and
+/// each rotated refresh token is stored.
+#[tokio::test]
+async fn access_token_refreshed_before_expiry() {
+    let fake = Fake::start().await;
+    fake.add_users(0..2);
+    fake.with(|s| s.expires_in_secs = 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = new_hub();
+    let task = graph::spawn(hub.clone(), fast_config(&fake, path.clone())).expect("starts");
+    eventually("three refreshes", Duration::from_secs(5), || {
+        fake.with(|s| s.refresh_forms.len() >= 3)
+    })
+    .await;
+    let (calls, current) = fake.with(|s| (s.presence_calls.clone(), s.refresh_token.clone()));
+    let refused = calls
+        .iter()
+        .filter(|c| !c.authorization.starts_with("Bearer access-"))
+        .count();
+    assert_eq!(refused, 0);
+    assert!(current.starts_with("refresh-"));
+    eventually(
+        "the newest refresh token stored",
+        Duration::from_secs(2),
+        || {
+            let stored = credentials::load(&path).ok().flatten();
+            let newest = fake.with(|s| s.refresh_token.clone());
+            stored.is_some_and(|c| c.refresh_token.expose() == newest)
+        },
+    )
+    .await;
+    assert_eq!(teams_health(&hub).0, SourceState::Live);
+    fake.assert_no_problems();
     task.abort();
 }
 

@@ -54,6 +54,8 @@ pub(super) struct Poller {
     rng: SeededRng,
     next_request_at: Instant,
     last_success: Instant,
+    /// The fault last reported, so a lasting fault is logged as an error once.
+    last_fault: Option<String>,
 }
 
 impl Poller {
@@ -78,6 +80,7 @@ impl Poller {
             rng: SeededRng::new(seed),
             next_request_at: Instant::now(),
             last_success: Instant::now(),
+            last_fault: None,
         }
     }
 
@@ -127,8 +130,12 @@ impl Poller {
             SourceError::Malformed { .. } => {
                 tracing::warn!(%message, "skipped a malformed Graph answer; last known state kept")
             }
+            _ if self.last_fault.as_deref() == Some(message.as_str()) => {
+                tracing::debug!(%message, "Microsoft Graph source: still failing");
+            }
             _ => tracing::error!(%message, "Microsoft Graph source"),
         }
+        self.last_fault = Some(message.clone());
         let is_health_problem = !matches!(err, SourceError::Malformed { .. }) || is_blocking;
         if is_health_problem {
             self.hub
@@ -220,6 +227,9 @@ impl Poller {
         }
         self.hub
             .set_source_health(Technology::MsTeams, SourceState::Live, "");
+        if self.last_fault.take().is_some() {
+            tracing::info!("Microsoft Graph source: presence flows again");
+        }
         Ok(())
     }
 
@@ -238,7 +248,7 @@ impl Poller {
             let token = match self.tokens.access_token().await {
                 Ok(token) => token,
                 Err(err) if err.is_transient() => {
-                    self.wait_out(&err.to_string(), None, attempt).await;
+                    self.wait_out(&err.to_string(), None, false, attempt).await;
                     attempt += 1;
                     continue;
                 }
@@ -280,12 +290,13 @@ impl Poller {
                 Failure::Unauthorized { .. } => return Err(SourceError::Unauthorized(failure)),
                 Failure::Refused { .. } => return Err(SourceError::Refused(failure)),
                 Failure::Throttled { retry_after, .. } => {
-                    self.wait_out(&failure.to_string(), retry_after, attempt)
+                    self.wait_out(&failure.to_string(), retry_after, true, attempt)
                         .await;
                     attempt += 1;
                 }
                 Failure::Server { .. } | Failure::Network { .. } => {
-                    self.wait_out(&failure.to_string(), None, attempt).await;
+                    self.wait_out(&failure.to_string(), None, false, attempt)
+                        .await;
                     attempt += 1;
                 }
             }
@@ -295,12 +306,16 @@ impl Poller {
     /// Waits `retry_after` (as Graph asked) or a backoff with jitter. Throttling marks
     /// the source stale only once presence has not flowed for the throttle grace; any
     /// other fault marks it stale at once.
-    async fn wait_out(&mut self, reason: &str, retry_after: Option<Duration>, attempt: u32) {
+    async fn wait_out(
+        &mut self,
+        reason: &str,
+        retry_after: Option<Duration>,
+        is_throttled: bool,
+        attempt: u32,
+    ) {
         let wait = retry_after.unwrap_or_else(|| self.config.backoff.delay(attempt, &mut self.rng));
-        let is_stale = match retry_after {
-            Some(wait) => Instant::now() + wait - self.last_success > self.config.throttle_grace,
-            None => true,
-        };
+        let is_stale =
+            !is_throttled || Instant::now() + wait - self.last_success > self.config.throttle_grace;
         tracing::warn!(
             reason,
             wait_ms = wait.as_millis() as u64,
