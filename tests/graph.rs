@@ -55,6 +55,8 @@ struct FakeState {
     access_token: String,
     refresh_token: String,
     is_refresh_revoked: bool,
+    is_token_endpoint_down: bool,
+    refresh_attempts: Vec<Instant>,
     expires_in_secs: u64,
     // Graph.
     users: Vec<(String, String, String)>,
@@ -211,6 +213,15 @@ async fn token(
                 .is_some_and(|scope| scope.contains("Presence.Read.All"));
             if !scope_ok {
                 s.problems.push(format!("refresh without scope: {form:?}"));
+            }
+            s.refresh_attempts.push(Instant::now());
+            if s.is_token_endpoint_down {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(json!({"error": "temporarily_unavailable",
+                                      "error_description": "AADSTS50000: try again later."})),
+                )
+                    .into_response();
             }
             let presented = form.get("refresh_token").cloned().unwrap_or_default();
             s.refresh_forms.push(form);
@@ -1114,4 +1125,48 @@ async fn binary_logs_in_then_serves_graph_presence() {
     assert!(calls.iter().all(|c| c.authorization == "Bearer access-2"));
     fake.assert_no_problems();
     drop(serve);
+}
+
+/// The identity platform down: the current access token serves until it expires, then
+/// Teams is stale, and live again once the platform is back.
+#[tokio::test]
+async fn identity_platform_outage_uses_the_token_while_valid() {
+    let fake = Fake::start().await;
+    fake.add_users(0..2);
+    fake.with(|s| s.expires_in_secs = 5);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = new_hub();
+    let task = graph::spawn(hub.clone(), fast_config(&fake, path)).expect("starts");
+    eventually("live", Duration::from_secs(5), || {
+        teams_health(&hub).0 == SourceState::Live
+    })
+    .await;
+    fake.with(|s| s.is_token_endpoint_down = true);
+    // Refresh is due at 4 s (80%); the token is used until 4.5 s (expiry less a tenth).
+    eventually(
+        "stale once the token expired",
+        Duration::from_secs(10),
+        || {
+            let (state, detail) = teams_health(&hub);
+            state == SourceState::Stale && detail.contains("identity platform")
+        },
+    )
+    .await;
+    let (attempts, calls) = fake.with(|s| (s.refresh_attempts.clone(), s.presence_calls.clone()));
+    let first_failed = attempts[1];
+    let served_after_failure = calls
+        .iter()
+        .filter(|c| c.at > first_failed && c.authorization == "Bearer access-1")
+        .count();
+    assert!(
+        served_after_failure >= 1,
+        "the still-valid token kept presence flowing"
+    );
+    fake.with(|s| s.is_token_endpoint_down = false);
+    eventually("live again", Duration::from_secs(5), || {
+        teams_health(&hub).0 == SourceState::Live
+    })
+    .await;
+    task.abort();
 }

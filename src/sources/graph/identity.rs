@@ -20,6 +20,9 @@ pub const DEFAULT_AUTHORITY_URL: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com";
 /// Share of an access token's lifetime after which it is refreshed.
 pub const REFRESH_AT_SHARE: f64 = 0.8;
+/// An access token this close to expiry (or within a tenth of its lifetime of it, if
+/// less) is not used any more.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Which app signs in where, for what.
@@ -329,6 +332,14 @@ async fn load(path: PathBuf) -> Result<Option<StoredCredentials>, AuthError> {
         .map_err(AuthError::from)
 }
 
+/// An access token and when to refresh it.
+struct AccessToken {
+    token: Secret,
+    refresh_at: Instant,
+    /// Expiry less a safety margin.
+    usable_until: Instant,
+}
+
 /// Access tokens for a running gateway, from the stored sign-in.
 pub struct TokenManager {
     http: reqwest::Client,
@@ -337,7 +348,7 @@ pub struct TokenManager {
     authority_override: Option<String>,
     scope: String,
     stored: Option<StoredCredentials>,
-    access: Option<(Secret, Instant)>,
+    access: Option<AccessToken>,
     /// The refresh token the platform rejected: not retried until the file changes.
     rejected: Option<Secret>,
 }
@@ -360,16 +371,29 @@ impl TokenManager {
         }
     }
 
-    /// A valid access token, refreshed first when 80% of its lifetime has passed.
+    /// A valid access token, refreshed first when 80% of its lifetime has passed. When
+    /// the identity platform cannot be reached, the current token is used for as long
+    /// as it is valid (refreshing is retried on each call).
     pub async fn access_token(&mut self) -> Result<Secret, AuthError> {
-        if let Some((token, refresh_at)) = &self.access
-            && Instant::now() < *refresh_at
+        let now = Instant::now();
+        if let Some(access) = &self.access
+            && now < access.refresh_at
         {
-            return Ok(token.clone());
+            return Ok(access.token.clone());
         }
-        self.refresh().await?;
+        match self.refresh().await {
+            Ok(()) => {}
+            Err(err) if err.is_transient() => match &self.access {
+                Some(access) if now < access.usable_until => {
+                    tracing::warn!(%err, "cannot refresh the access token yet; the current one is still valid");
+                    return Ok(access.token.clone());
+                }
+                _ => return Err(err),
+            },
+            Err(err) => return Err(err),
+        }
         match &self.access {
-            Some((token, _)) => Ok(token.clone()),
+            Some(access) => Ok(access.token.clone()),
             None => Err(AuthError::NoRefreshToken),
         }
     }
@@ -426,6 +450,14 @@ impl TokenManager {
         .await?;
         let grant = match answer {
             TokenAnswer::Granted(grant) => grant,
+            TokenAnswer::Error { code, description }
+                if code == "temporarily_unavailable" || code == "server_error" =>
+            {
+                return Err(AuthError::Unreachable {
+                    path: super::http::path_of(&url),
+                    detail: format!("{code}: {description}"),
+                });
+            }
             TokenAnswer::Error { code, description } => {
                 self.access = None;
                 if code == "invalid_grant" || code == "interaction_required" {
@@ -440,10 +472,11 @@ impl TokenManager {
             }
         };
         let lifetime = Duration::from_secs(grant.expires_in.unwrap_or(3600).max(1));
-        self.access = Some((
-            grant.access_token,
-            requested_at + lifetime.mul_f64(REFRESH_AT_SHARE),
-        ));
+        self.access = Some(AccessToken {
+            token: grant.access_token,
+            refresh_at: requested_at + lifetime.mul_f64(REFRESH_AT_SHARE),
+            usable_until: requested_at + lifetime - EXPIRY_MARGIN.min(lifetime / 10),
+        });
         if let Some(rotated) = grant.refresh_token
             && rotated != stored.refresh_token
         {

@@ -135,7 +135,9 @@ impl Poller {
             }
             _ => tracing::error!(%message, "Microsoft Graph source"),
         }
-        self.last_fault = Some(message.clone());
+        if !matches!(err, SourceError::Malformed { .. }) {
+            self.last_fault = Some(message.clone());
+        }
         let is_health_problem = !matches!(err, SourceError::Malformed { .. }) || is_blocking;
         if is_health_problem {
             self.hub
@@ -176,6 +178,11 @@ impl Poller {
                     "directory listed from Microsoft Graph"
                 );
                 self.hub.apply_directory(updates);
+                if self.directory.is_empty() {
+                    // No one to poll: a complete listing is all there is to be live about.
+                    self.hub
+                        .set_source_health(Technology::MsTeams, SourceState::Live, "");
+                }
                 return Ok(());
             };
             if origin_of(&next) != origin {
