@@ -36,6 +36,40 @@ pub struct IdentitySettings {
 }
 
 impl IdentitySettings {
+    /// Checks what goes into URLs: a tenant is a GUID, a domain or `organizations`; a
+    /// client id is a GUID (letters, digits and hyphens).
+    pub fn validate(&self) -> Result<(), AuthError> {
+        let is_tenant_ok = !self.tenant.is_empty()
+            && self
+                .tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !is_tenant_ok {
+            return Err(AuthError::InvalidSetting(format!(
+                "tenant {:?} is not a tenant id or domain",
+                self.tenant
+            )));
+        }
+        let is_client_ok = !self.client_id.is_empty()
+            && self
+                .client_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !is_client_ok {
+            return Err(AuthError::InvalidSetting(format!(
+                "client id {:?} is not an application id",
+                self.client_id
+            )));
+        }
+        match reqwest::Url::parse(&self.authority_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
+            _ => Err(AuthError::InvalidSetting(format!(
+                "authority URL {:?} is not an http(s) URL",
+                self.authority_url
+            ))),
+        }
+    }
+
     fn endpoint(&self, name: &str) -> String {
         format!(
             "{}/{}/oauth2/v2.0/{name}",
@@ -92,6 +126,8 @@ pub enum AuthError {
         "the identity platform granted no refresh token: the app registration must allow the offline_access permission"
     )]
     NoRefreshToken,
+    #[error("{0}")]
+    InvalidSetting(String),
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
     #[error("a background task failed: {0}")]
@@ -228,6 +264,7 @@ pub async fn login(
     on_prompt: impl FnOnce(&DeviceCodePrompt),
 ) -> Result<StoredCredentials, AuthError> {
     let identity = &request.identity;
+    identity.validate()?;
     let second = request.protocol_second;
     let url = identity.device_code_url();
     let path = super::http::path_of(&url);
@@ -523,6 +560,17 @@ mod tests {
             graph_scopes("http://127.0.0.1:8080"),
             "http://127.0.0.1:8080/Presence.Read.All http://127.0.0.1:8080/User.ReadBasic.All offline_access"
         );
+        assert!(identity.validate().is_ok());
+        let bad = IdentitySettings {
+            tenant: "contoso/../x".into(),
+            ..identity.clone()
+        };
+        assert!(matches!(bad.validate(), Err(AuthError::InvalidSetting(_))));
+        let bad = IdentitySettings {
+            client_id: "".into(),
+            ..identity.clone()
+        };
+        assert!(bad.validate().is_err());
         assert_eq!(
             first_line("AADSTS70000: The grant was revoked.\r\nTrace ID: 1"),
             "AADSTS70000: The grant was revoked."
