@@ -453,6 +453,54 @@ fn shown(hub: &PresenceHub, upn: &str) -> Option<ucx_presence::domain::Presence>
     view.entry(slot).map(|e| e.presence.clone())
 }
 
+/// Everything logged on this test's thread (the test runtime is single-threaded, so the
+/// source, the fake and the HTTP client all log here), at every level, every crate.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("logs")).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("logs").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+fn assert_no_tokens(logs: &str) {
+    for secret in [
+        "access-0",
+        "access-1",
+        "access-2",
+        "refresh-0",
+        "refresh-1",
+        "refresh-2",
+        "refresh-new",
+        "device-code-secret",
+    ] {
+        assert!(!logs.contains(secret), "{secret} logged:\n{logs}");
+    }
+}
+
 fn login_request(fake: &Fake, path: PathBuf) -> LoginRequest {
     LoginRequest {
         identity: IdentitySettings {
@@ -665,6 +713,7 @@ async fn directory_pages_batches_and_subscriber_sees_served_presence() {
 /// 429 with Retry-After, 401 then refresh, malformed JSON: each handled, nothing lost.
 #[tokio::test]
 async fn throttling_unauthorized_and_malformed_answers() {
+    let (logs, _guard) = capture_logs();
     let fake = Fake::start().await;
     fake.add_users(0..3);
     fake.set_presence(
@@ -777,6 +826,13 @@ async fn throttling_unauthorized_and_malformed_answers() {
     .await;
     fake.assert_no_problems();
     task.abort();
+    let logs = logs.text();
+    assert!(
+        logs.contains("Retry") || logs.contains("retrying"),
+        "{logs}"
+    );
+    assert!(logs.contains("malformed"), "{logs}");
+    assert_no_tokens(&logs);
 }
 
 /// A removed user reaches subscribers; when Graph stops answering they are told the
@@ -866,6 +922,7 @@ async fn teams_state_in_heartbeats(
 /// a new sign-in while the gateway runs is picked up.
 #[tokio::test]
 async fn revoked_sign_in_asks_for_login_and_recovers() {
+    let (logs, _guard) = capture_logs();
     let fake = Fake::start().await;
     fake.add_users(0..2);
     fake.with(|s| s.is_refresh_revoked = true);
@@ -909,6 +966,9 @@ async fn revoked_sign_in_asks_for_login_and_recovers() {
     })
     .await;
     task.abort();
+    let logs = logs.text();
+    assert!(logs.contains("invalid_grant"), "{logs}");
+    assert_no_tokens(&logs);
 }
 
 /// Access tokens are refreshed at 80% of their lifetime, before Graph refuses them, and
