@@ -197,8 +197,40 @@ enum TokenAnswer {
 }
 
 /// The first line of the platform's description (the rest is trace and correlation ids).
+/// With a hint for the set-up mistakes the platform reports most.
 fn first_line(description: &str) -> String {
-    crate::domain::text::single_line(description.lines().next().unwrap_or(""), 300)
+    let line = crate::domain::text::single_line(description.lines().next().unwrap_or(""), 300);
+    match setup_hint(&line) {
+        Some(hint) => format!("{line} ({hint})"),
+        None => line,
+    }
+}
+
+/// What to fix for the platform's most common set-up errors (AADSTS codes).
+fn setup_hint(description: &str) -> Option<&'static str> {
+    const HINTS: [(&str, &str); 5] = [
+        (
+            "AADSTS7000218",
+            "turn on 'Allow public client flows' in the app registration's Authentication page",
+        ),
+        (
+            "AADSTS65001",
+            "an administrator must grant admin consent for the app's permissions",
+        ),
+        (
+            "AADSTS700016",
+            "check --client-id: no such application in this tenant",
+        ),
+        ("AADSTS90002", "check --tenant: no such tenant"),
+        (
+            "AADSTS50059",
+            "check --tenant: give the tenant id or a verified domain",
+        ),
+    ];
+    HINTS
+        .iter()
+        .find(|(code, _)| description.contains(&format!("{code}:")))
+        .map(|(_, hint)| *hint)
 }
 
 async fn post_form(
@@ -571,6 +603,12 @@ mod tests {
             ..identity.clone()
         };
         assert!(bad.validate().is_err());
+        assert_eq!(
+            first_line(
+                "AADSTS7000218: The request body must contain client_assertion.\r\nTrace ID: 1"
+            ),
+            "AADSTS7000218: The request body must contain client_assertion. (turn on 'Allow public client flows' in the app registration's Authentication page)"
+        );
         assert_eq!(
             first_line("AADSTS70000: The grant was revoked.\r\nTrace ID: 1"),
             "AADSTS70000: The grant was revoked."
