@@ -62,6 +62,7 @@ struct FakeState {
     users: Vec<(String, String, String)>,
     page_size: usize,
     user_queries: Vec<HashMap<String, String>>,
+    user_query_times: Vec<Instant>,
     presence: HashMap<String, Value>,
     presence_calls: Vec<PresenceCall>,
     script: VecDeque<Scripted>,
@@ -288,6 +289,7 @@ async fn users(
         .and_then(|t| t.parse().ok())
         .unwrap_or(0);
     s.user_queries.push(query);
+    s.user_query_times.push(Instant::now());
     let end = (start + s.page_size).min(s.users.len());
     let value: Vec<Value> = s.users[start.min(end)..end]
         .iter()
@@ -1229,4 +1231,74 @@ async fn identity_platform_outage_uses_the_token_while_valid() {
     })
     .await;
     task.abort();
+}
+
+/// The request budget holds in a real run (scaled down: 20 requests per second instead of
+/// 1,000 per 30 s), directory pages included, and a tenant too big for the minimum cycle
+/// gets a longer one.
+#[tokio::test]
+async fn request_budget_holds_and_big_tenants_poll_less_often() {
+    let fake = Fake::start().await;
+    fake.add_users(0..13_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    let hub = new_hub();
+    let mut config = fast_config(&fake, path);
+    config.directory_refresh = Duration::from_millis(1_500);
+    config.budget = PollBudget {
+        max_requests_per_window: 20,
+        window: Duration::from_secs(1),
+        min_cycle: Duration::from_millis(100),
+        ..PollBudget::default()
+    };
+    let plan = config.budget.plan(13_000);
+    assert_eq!(plan.batches, 20);
+    assert_eq!(
+        plan.cycle,
+        Duration::from_secs(1),
+        "20 batches at 50 ms each"
+    );
+    let task = graph::spawn(hub.clone(), config).expect("starts");
+    eventually("two and a half cycles", Duration::from_secs(15), || {
+        fake.with(|s| s.presence_calls.len() >= 50)
+    })
+    .await;
+    task.abort();
+    let (presence_calls, user_times) =
+        fake.with(|s| (s.presence_calls.clone(), s.user_query_times.clone()));
+    assert!(user_times.len() >= 14, "13,000 users in pages of 999");
+    let mut times: Vec<Instant> = presence_calls.iter().map(|c| c.at).collect();
+    times.extend(user_times);
+    times.sort();
+    let busiest = times
+        .iter()
+        .map(|start| {
+            times
+                .iter()
+                .filter(|t| **t >= *start && **t < *start + Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    println!("busiest second: {busiest} requests (budget 20)");
+    // The source spaces requests 50 ms apart when it sends them; arrival at the fake
+    // jitters by a few milliseconds, which may squeeze one more into a window's edge.
+    assert!(busiest <= 21, "{busiest} requests in one window");
+    // Each colleague is polled once a cycle (1 s), not every 100 ms.
+    let first = Fake::id(0);
+    let polls: Vec<Instant> = presence_calls
+        .iter()
+        .filter(|c| c.ids.contains(&first))
+        .map(|c| c.at)
+        .collect();
+    assert!(polls.len() >= 2);
+    for pair in polls.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(900),
+            "polled again after {gap:?}"
+        );
+    }
+    assert!(presence_calls.iter().all(|c| c.ids.len() <= 650));
+    fake.assert_no_problems();
 }
