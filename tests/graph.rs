@@ -1130,6 +1130,27 @@ async fn binary_logs_in_then_serves_graph_presence() {
         )
     );
 
+    let other_tenant = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(exe)
+                .args(["--source", "graph", "--listen", "127.0.0.1:0"])
+                .args(["--tenant", "fabrikam.onmicrosoft.com"])
+                .arg("--credentials-file")
+                .arg(&path)
+                .output()
+                .expect("gateway runs")
+        })
+        .await
+        .expect("gateway finished")
+    };
+    assert!(!other_tenant.status.success());
+    let stderr = String::from_utf8_lossy(&other_tenant.stderr);
+    assert!(
+        stderr.contains("is for tenant contoso.onmicrosoft.com"),
+        "{stderr}"
+    );
+
     let mut serve = Command::new(exe)
         .args(["--source", "graph", "--listen", "127.0.0.1:0"])
         .args(["--graph-base-url", &fake.url(), "--proxy", &fake.url()])

@@ -110,6 +110,12 @@ struct ServeArgs {
     /// The stored sign-in (default: the per-user data folder).
     #[arg(long)]
     credentials_file: Option<PathBuf>,
+    /// With --source graph: refuse to start unless the stored sign-in is for this tenant.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// With --source graph: refuse to start unless the stored sign-in is for this app.
+    #[arg(long)]
+    client_id: Option<String>,
     /// Minutes between two listings of the Graph directory.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1440))]
     directory_refresh_mins: u64,
@@ -240,6 +246,33 @@ async fn login(
     Ok(())
 }
 
+/// Refuses a stored sign-in for another tenant or app than the one named on the command
+/// line (without names, any stored sign-in will do; a missing one is reported by the
+/// source, which waits for `login`).
+fn check_stored_identity(
+    path: &std::path::Path,
+    tenant: Option<&str>,
+    client_id: Option<&str>,
+) -> Result<(), String> {
+    if tenant.is_none() && client_id.is_none() {
+        return Ok(());
+    }
+    let Some(stored) = graph::credentials::load(path).map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    let is_other_tenant = tenant.is_some_and(|t| !t.eq_ignore_ascii_case(&stored.tenant));
+    let is_other_app = client_id.is_some_and(|c| !c.eq_ignore_ascii_case(&stored.client_id));
+    if is_other_tenant || is_other_app {
+        return Err(format!(
+            "the sign-in in {} is for tenant {} and application {}; run `presence-gateway login` with the tenant and application wanted",
+            path.display(),
+            stored.tenant,
+            stored.client_id
+        ));
+    }
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let ini = match &args.config {
         Some(path) => PresenceIni::load(path).map_err(|e| e.to_string())?,
@@ -273,7 +306,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             },
         ),
         Source::Graph => {
-            let mut config = GraphConfig::new(credentials_path(args.credentials_file)?);
+            let path = credentials_path(args.credentials_file)?;
+            check_stored_identity(&path, args.tenant.as_deref(), args.client_id.as_deref())?;
+            let mut config = GraphConfig::new(path);
             config.graph_base_url = args.graph_base_url;
             config.authority_override = args.authority_url;
             config.proxy = proxy_setting(args.proxy);
