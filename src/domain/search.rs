@@ -78,6 +78,9 @@ pub struct SearchIndex {
     vocabularies: [BTreeMap<Box<str>, Postings>; 2],
     /// Document ids in display-name order (dead ones included, skipped when read).
     by_name: Vec<u32>,
+    /// Documents added since `by_name` was last ordered; merged in before a search, so
+    /// loading many colleagues costs one sort rather than one shift per colleague.
+    unordered: Vec<u32>,
     dead_documents: usize,
     scratch: Scratch,
 }
@@ -191,10 +194,7 @@ impl SearchIndex {
             }
         }
 
-        let position = self
-            .by_name
-            .partition_point(|&other| *self.documents[other as usize].name <= *name);
-        self.by_name.insert(position, doc);
+        self.unordered.push(doc);
         self.documents.push(Document {
             key,
             is_alive: true,
@@ -216,6 +216,7 @@ impl SearchIndex {
     /// An empty query lists everyone in name order.
     pub fn search(&mut self, query: &str, out: &mut Vec<u32>) {
         out.clear();
+        self.order_by_name();
         let folded_query = fold(query);
         let normalized_query = words(&folded_query).collect::<Vec<_>>().join(" ");
         if folded_query.contains('@') {
@@ -307,6 +308,33 @@ impl SearchIndex {
         for bucket in scratch.buckets.iter_mut().rev() {
             out.append(bucket);
         }
+    }
+
+    /// Merges documents added since the last search into the name order.
+    fn order_by_name(&mut self) {
+        if self.unordered.is_empty() {
+            return;
+        }
+        let documents = &self.documents;
+        let by_name_key = |&doc: &u32| (&documents[doc as usize].name, doc);
+        self.unordered
+            .sort_unstable_by(|a, b| by_name_key(a).cmp(&by_name_key(b)));
+        let mut merged = Vec::with_capacity(self.by_name.len() + self.unordered.len());
+        let (mut old, mut new) = (
+            self.by_name.iter().peekable(),
+            self.unordered.iter().peekable(),
+        );
+        loop {
+            let next = match (old.peek(), new.peek()) {
+                (Some(a), Some(b)) if by_name_key(a) <= by_name_key(b) => old.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => new.next(),
+                (Some(_), None) => old.next(),
+                (None, None) => break,
+            };
+            merged.extend(next.copied());
+        }
+        self.by_name = merged;
+        self.unordered.clear();
     }
 
     /// A query with '@' is a UPN or mail address: prefix match on the whole address.
