@@ -123,6 +123,11 @@ impl SearchIndex {
         self.live_document_of_key.is_empty()
     }
 
+    /// Removed or replaced entries still held (a rebuild drops them).
+    pub fn dead_len(&self) -> usize {
+        self.dead_documents
+    }
+
     /// Share of the index taken by removed entries: worth a rebuild when high.
     pub fn dead_ratio(&self) -> f32 {
         if self.documents.is_empty() {
@@ -350,8 +355,10 @@ impl SearchIndex {
 
 impl Scratch {
     /// Starts a search over `documents` with `tokens` tokens; returns the generation base.
-    fn begin(&mut self, documents: usize, tokens: usize) -> u32 {
-        let step = (tokens as u32) + 1;
+    fn begin(&mut self, documents: usize, _tokens: usize) -> u32 {
+        // Every search takes the same span, so no count left by an earlier search (with
+        // more tokens) can equal a count of this one.
+        let step = MAX_TOKENS as u32 + 1;
         if self.generation_base.checked_add(2 * step).is_none() || self.generation_base == 0 {
             self.progress.iter_mut().for_each(|p| *p = 0);
             self.generation_base = 1;
@@ -574,6 +581,15 @@ mod tests {
             5,
             "one digit narrows nothing yet"
         );
+    }
+
+    #[test]
+    fn a_shorter_query_after_a_longer_one_is_exact() {
+        let mut index = index();
+        assert_eq!(find(&mut index, "rossi sales account milan"), [0]);
+        assert_eq!(find(&mut index, "marco"), [1]);
+        assert_eq!(find(&mut index, "anna"), [0, 4]);
+        assert_eq!(find(&mut index, "jose"), [2]);
     }
 
     #[test]

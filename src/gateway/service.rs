@@ -141,7 +141,6 @@ impl PresenceService for PresenceServiceImpl {
             hub: self.hub.clone(),
             queue: self.hub.subscribe(),
             tx,
-            explicit_watch_count: 0,
         };
         tokio::spawn(session.run(inbound, self.heartbeat_interval, self.shutdown.clone()));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -171,7 +170,6 @@ struct Subscription {
     hub: Arc<PresenceHub>,
     queue: Arc<SubscriberQueue>,
     tx: Outbound,
-    explicit_watch_count: usize,
 }
 
 impl Subscription {
@@ -229,12 +227,12 @@ impl Subscription {
                     ))));
                 }
                 check_upns(&watch.upns).map_err(End::Status)?;
-                if self.explicit_watch_count + watch.upns.len() > MAX_WATCHED_UPNS {
+                let (watched_now, _) = self.queue.watch_counts();
+                if watched_now + watch.upns.len() > MAX_WATCHED_UPNS {
                     return Err(End::Status(Status::resource_exhausted(format!(
                         "a subscription may watch at most {MAX_WATCHED_UPNS} UPNs; use watch_all to watch everyone"
                     ))));
                 }
-                self.explicit_watch_count += watch.upns.len();
                 let (slots, unknown) = self.hub.watch(&self.queue, &watch.upns);
                 self.send_snapshot(slots, unknown, watch.resume.as_ref())
                     .await
@@ -252,7 +250,6 @@ impl Subscription {
                     ))));
                 }
                 self.hub.unwatch(&self.queue, &unwatch.upns);
-                self.explicit_watch_count = self.queue.watch_counts().0;
                 Ok(())
             }
         }

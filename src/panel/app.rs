@@ -319,6 +319,8 @@ impl PanelApp {
     /// The work of one frame before drawing (also used by the frame benchmark).
     pub fn frame_logic(&mut self, ctx: &egui::Context) {
         self.events_last_frame = self.drain_events(EVENT_BUDGET);
+        // Keys act on the list as it now stands.
+        self.refresh_results();
         self.handle_keys(ctx);
         self.refresh_results();
         if self.pending_events {

@@ -272,7 +272,10 @@ impl DirectoryModel {
     /// Drops removed rows once they are a large share, renumbering the rest.
     fn compact_if_needed(&mut self) {
         let dead = self.rows.len() - self.live_rows;
-        if dead < 1_000 || dead * 4 < self.rows.len() {
+        let are_rows_wasted = dead >= 1_000 && dead * 4 >= self.rows.len();
+        // Changed colleagues leave their old entry in the index too.
+        let is_index_wasted = self.index.dead_len() >= 1_000 && self.index.dead_ratio() >= 0.25;
+        if !are_rows_wasted && !is_index_wasted {
             return;
         }
         let rows: Vec<Row> = std::mem::take(&mut self.rows)

@@ -436,6 +436,12 @@ impl Simulator {
                 person.is_employed = true;
                 person.state = State::Available;
                 person.since = now;
+                // A new start: nothing of an earlier stint carries over.
+                person.is_client_closed = false;
+                person.decay_epoch += 1;
+                person.out_of_office_message = None;
+                person.sip_state = State::Available;
+                person.sip_since = now;
                 Some((
                     DirectoryUpdate::Upsert(person.colleague.clone()),
                     Some(index),
