@@ -278,7 +278,18 @@ async fn resume_sends_only_what_changed() {
     let mut sub = subscribe(&mut client).await;
     sub.send(watch_all(None)).await;
     let (snapshot, _, page) = sub.snapshot().await;
-    let latest = snapshot.iter().map(|p| p.version).max().expect("versions");
+    let highest = snapshot.iter().map(|p| p.version).max().expect("versions");
+    assert!(page.complete_through_version >= highest);
+    // A change delivered as an update moves the resume point on.
+    hub.publish(Technology::MsTeams, vec![presence(7, Availability::Away)]);
+    let (batch, through) = loop {
+        if let proto::subscribe_response::Event::Updates(batch) = sub.next_event().await {
+            break (batch.presences, batch.complete_through_version);
+        }
+    };
+    assert_eq!(batch.len(), 1);
+    assert!(through >= batch[0].version && through > page.complete_through_version);
+    let latest = through;
     drop(sub);
     hub.publish(Technology::MsTeams, vec![presence(5, Availability::Busy)]);
 

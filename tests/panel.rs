@@ -113,6 +113,11 @@ fn wait_for(
     }
 }
 
+/// Live link, and the gateway has said how its sources are.
+fn is_fully_live(app: &PanelApp) -> bool {
+    app.model.is_live() && !app.model.sources().is_empty()
+}
+
 fn company() -> Arc<PresenceHub> {
     let hub = hub_with(0, WinningTechnology::MsTeams);
     let people = [
@@ -182,7 +187,7 @@ fn the_list_fills_and_search_filters_with_accents_typos_and_words() {
     let fixture = Fixture::new(company());
     let mut harness = fixture.harness();
     wait_for(&mut harness, "live with 6 colleagues", |app| {
-        app.model.is_live() && app.view.results.len() == 6
+        is_fully_live(app) && app.view.results.len() == 6
     });
     harness.get_by_label_contains("Anna Rossi, Available, for 12 minutes");
 
@@ -221,7 +226,7 @@ fn keyboard_moves_the_selection_enter_opens_escape_clears() {
     let fixture = Fixture::new(company());
     let mut harness = fixture.harness();
     wait_for(&mut harness, "live", |app| {
-        app.model.is_live() && app.view.results.len() == 6
+        is_fully_live(app) && app.view.results.len() == 6
     });
     type_query(&mut harness, "rossi");
     assert_eq!(
@@ -271,7 +276,7 @@ fn a_presence_change_shows_up() {
     let fixture = Fixture::new(company());
     let mut harness = fixture.harness();
     wait_for(&mut harness, "live", |app| {
-        app.model.is_live() && app.view.results.len() == 6
+        is_fully_live(app) && app.view.results.len() == 6
     });
     fixture.hub.publish(
         Technology::MsTeams,
@@ -297,7 +302,7 @@ fn killing_the_gateway_shows_stale_and_restarting_brings_it_back_live() {
     let mut fixture = Fixture::new(company());
     let mut harness = fixture.harness();
     wait_for(&mut harness, "live", |app| {
-        app.model.is_live() && app.view.results.len() == 6
+        is_fully_live(app) && app.view.results.len() == 6
     });
     assert!(harness.query_by_label_contains("Not live").is_none());
 
@@ -318,7 +323,7 @@ fn killing_the_gateway_shows_stale_and_restarting_brings_it_back_live() {
         }],
     );
     fixture.restart_gateway();
-    wait_for(&mut harness, "live again", |app| app.model.is_live());
+    wait_for(&mut harness, "live again", |app| is_fully_live(app));
     wait_for(&mut harness, "the change made while away arrives", |app| {
         app.model
             .row_key_of("jose.garcia@contoso.com")
@@ -337,7 +342,7 @@ fn directory_changes_apply_live_and_hostile_text_renders_safely() {
     // back to the system's fonts), which must not stop anything.
     let mut harness = fixture.harness_with(Harness::builder().allow_missing_glyphs());
     wait_for(&mut harness, "live", |app| {
-        app.model.is_live() && app.view.results.len() == 6
+        is_fully_live(app) && app.view.results.len() == 6
     });
     let hostile = Colleague {
         id: "x".into(),

@@ -221,6 +221,9 @@ impl PresenceHub {
                                 if was_live {
                                     changes.push((slot, DirectoryChange::Changed(colleague)));
                                 } else {
+                                    // Back in the directory: "unknown" under a fresh
+                                    // version, so no client keeps an older state.
+                                    s.shown = self.fresh_unknown(&colleague.upn);
                                     state.live_colleagues += 1;
                                     changes.push((slot, DirectoryChange::Added(colleague)));
                                     presence_changed.push(slot);
@@ -228,7 +231,7 @@ impl PresenceHub {
                             }
                             None => {
                                 let slot = state.slots.len() as u32;
-                                let shown = Presence::unknown(&colleague.upn);
+                                let shown = self.fresh_unknown(&colleague.upn);
                                 state.slots.push(Slot {
                                     colleague: Some(colleague.clone()),
                                     teams: None,
@@ -250,37 +253,46 @@ impl PresenceHub {
                         if let Some(colleague) = s.colleague.take() {
                             s.teams = None;
                             s.sip = None;
-                            s.shown = Presence::unknown(&colleague.upn);
+                            s.shown = self.fresh_unknown(&colleague.upn);
                             state.live_colleagues -= 1;
                             changes.push((slot, DirectoryChange::Removed(colleague)));
                         }
                     }
                 }
             }
-            if !changes.is_empty() {
-                state.directory_revision += 1;
+            if changes.is_empty() {
+                return;
+            }
+            state.directory_revision += 1;
+            let revision = state.directory_revision;
+            // Queued while the state is still locked: a subscriber that reads a revision
+            // or a version has been handed every change up to it.
+            for queue in self.live_subscribers() {
+                let mut inner = lock(&queue.inner);
+                for (slot, change) in &changes {
+                    if let DirectoryChange::Added(colleague) = change
+                        && inner.pending_upns.remove(&colleague.upn_key())
+                    {
+                        inner.watched.insert(*slot);
+                    }
+                    inner.push_directory_change(revision, change.clone());
+                }
+                for &slot in &presence_changed {
+                    if inner.is_watching(slot) {
+                        inner.mark_dirty(slot);
+                    }
+                }
+                drop(inner);
+                queue.notify.notify_one();
             }
         }
-        if changes.is_empty() {
-            return;
-        }
-        for queue in self.live_subscribers() {
-            let mut inner = lock(&queue.inner);
-            for (slot, change) in &changes {
-                if let DirectoryChange::Added(colleague) = change
-                    && inner.pending_upns.remove(&colleague.upn_key())
-                {
-                    inner.watched.insert(*slot);
-                }
-                inner.push_directory_change(change.clone());
-            }
-            for &slot in &presence_changed {
-                if inner.is_watching(slot) {
-                    inner.mark_dirty(slot);
-                }
-            }
-            drop(inner);
-            queue.notify.notify_one();
+    }
+
+    /// "Nothing known" for `upn`, under a new version.
+    fn fresh_unknown(&self, upn: &str) -> Presence {
+        Presence {
+            version: self.next_version.fetch_add(1, Ordering::AcqRel),
+            ..Presence::unknown(upn)
         }
     }
 
@@ -312,10 +324,7 @@ impl PresenceHub {
                     .winning_technology
                     .choose(s.teams.as_ref(), s.sip.as_ref());
                 let Some(winner) = winner else { continue };
-                if s.shown.version != 0
-                    && s.shown.same_state(winner)
-                    && s.shown.since == winner.since
-                {
+                if s.shown.same_state(winner) && s.shown.since == winner.since {
                     continue;
                 }
                 let mut shown = winner.clone();
@@ -323,9 +332,11 @@ impl PresenceHub {
                 s.shown = shown;
                 changed.push(slot);
             }
-        }
-        if !changed.is_empty() {
-            self.mark_dirty_for_subscribers(&changed);
+            // Marked while the state is still locked: whoever reads the latest version
+            // afterwards finds every change up to it already marked.
+            if !changed.is_empty() {
+                self.mark_dirty_for_subscribers(&changed);
+            }
         }
         changed.len()
     }
@@ -358,9 +369,14 @@ impl PresenceHub {
     /// Registers a subscriber with an empty watch set.
     pub fn subscribe(&self) -> Arc<SubscriberQueue> {
         let queue = Arc::new(SubscriberQueue {
-            inner: Mutex::new(QueueInner::default()),
+            // A new subscriber hears the sources' health at once, not a heartbeat later.
+            inner: Mutex::new(QueueInner {
+                is_health_changed: true,
+                ..QueueInner::default()
+            }),
             notify: Notify::new(),
         });
+        queue.notify.notify_one();
         let mut subscribers = lock(&self.subscribers);
         subscribers.retain(|w| w.strong_count() > 0);
         subscribers.push(Arc::downgrade(&queue));
@@ -399,10 +415,20 @@ impl PresenceHub {
         }
     }
 
+    /// Takes a subscriber's pending work, with the version it completes: once the
+    /// latest state of every slot taken is sent, the subscriber holds every change up to
+    /// that version for what it watches.
+    pub fn take(&self, queue: &SubscriberQueue) -> (Pending, u64) {
+        let _state = read(&self.state);
+        let complete_through = self.latest_version();
+        (queue.take(), complete_through)
+    }
+
     /// Adds UPNs to a subscriber's watch set. Returns the slots now watched (for the
     /// snapshot) and the UPNs not in the directory (watched anyway).
-    pub fn watch(&self, queue: &SubscriberQueue, upns: &[String]) -> (Vec<u32>, Vec<String>) {
+    pub fn watch(&self, queue: &SubscriberQueue, upns: &[String]) -> (Vec<u32>, Vec<String>, u64) {
         let state = read(&self.state);
+        let complete_through = self.latest_version();
         let mut inner = lock(&queue.inner);
         let mut slots = Vec::with_capacity(upns.len());
         let mut unknown = Vec::new();
@@ -423,16 +449,18 @@ impl PresenceHub {
                 }
             }
         }
-        (slots, unknown)
+        (slots, unknown, complete_through)
     }
 
     /// Makes a subscriber watch everyone, now and later. Returns the slots to snapshot.
-    pub fn watch_all(&self, queue: &SubscriberQueue) -> Vec<u32> {
+    pub fn watch_all(&self, queue: &SubscriberQueue) -> (Vec<u32>, u64) {
         let state = read(&self.state);
+        let complete_through = self.latest_version();
         lock(&queue.inner).is_watching_all = true;
-        (0..state.slots.len() as u32)
+        let slots = (0..state.slots.len() as u32)
             .filter(|&slot| state.slots[slot as usize].colleague.is_some())
-            .collect()
+            .collect();
+        (slots, complete_through)
     }
 
     /// Removes UPNs from a subscriber's watch set. Watching everyone stops too.
@@ -467,7 +495,8 @@ pub struct SubscriberQueue {
 pub struct Pending {
     /// Colleagues whose shown presence changed since the last drain (slots).
     pub presence_slots: Vec<u32>,
-    pub directory_changes: Vec<DirectoryChange>,
+    /// Each with the directory revision it brought.
+    pub directory_changes: Vec<(u64, DirectoryChange)>,
     pub is_health_changed: bool,
     /// Directory changes overflowed: the subscriber must start again.
     pub is_overflowed: bool,
@@ -526,7 +555,7 @@ struct QueueInner {
     pending_upns: HashSet<String>,
     dirty: BitSet,
     dirty_list: Vec<u32>,
-    directory_changes: VecDeque<DirectoryChange>,
+    directory_changes: VecDeque<(u64, DirectoryChange)>,
     is_health_changed: bool,
     is_overflowed: bool,
 }
@@ -542,14 +571,14 @@ impl QueueInner {
         }
     }
 
-    fn push_directory_change(&mut self, change: DirectoryChange) {
+    fn push_directory_change(&mut self, revision: u64, change: DirectoryChange) {
         if self.directory_changes.len() >= MAX_QUEUED_DIRECTORY_CHANGES {
             self.is_overflowed = true;
             self.directory_changes.clear();
             return;
         }
         if !self.is_overflowed {
-            self.directory_changes.push_back(change);
+            self.directory_changes.push_back((revision, change));
         }
     }
 }
@@ -720,7 +749,7 @@ mod tests {
     fn pending_upn_is_watched_when_added() {
         let hub = hub(WinningTechnology::MsTeams);
         let queue = hub.subscribe();
-        let (slots, unknown) = hub.watch(&queue, &["c@x".to_owned()]);
+        let (slots, unknown, _) = hub.watch(&queue, &["c@x".to_owned()]);
         assert!(slots.is_empty());
         assert_eq!(unknown, vec!["c@x".to_owned()]);
         hub.apply_directory(vec![DirectoryUpdate::Upsert(colleague("c@x"))]);
@@ -730,7 +759,7 @@ mod tests {
         hub.apply_directory(vec![DirectoryUpdate::Remove { upn: "C@X".into() }]);
         assert!(matches!(
             queue.take().directory_changes[..],
-            [DirectoryChange::Removed(_)]
+            [(_, DirectoryChange::Removed(_))]
         ));
         assert_eq!(hub.view().len(), 2);
     }

@@ -233,13 +233,13 @@ impl Subscription {
                         "a subscription may watch at most {MAX_WATCHED_UPNS} UPNs; use watch_all to watch everyone"
                     ))));
                 }
-                let (slots, unknown) = self.hub.watch(&self.queue, &watch.upns);
-                self.send_snapshot(slots, unknown, watch.resume.as_ref())
+                let (slots, unknown, complete_through) = self.hub.watch(&self.queue, &watch.upns);
+                self.send_snapshot(slots, unknown, watch.resume.as_ref(), complete_through)
                     .await
             }
             Some(R::WatchAll(all)) => {
-                let slots = self.hub.watch_all(&self.queue);
-                self.send_snapshot(slots, Vec::new(), all.resume.as_ref())
+                let (slots, complete_through) = self.hub.watch_all(&self.queue);
+                self.send_snapshot(slots, Vec::new(), all.resume.as_ref(), complete_through)
                     .await
             }
             Some(R::Unwatch(unwatch)) => {
@@ -265,6 +265,7 @@ impl Subscription {
         slots: Vec<u32>,
         unknown_upns: Vec<String>,
         resume: Option<&proto::ResumeFrom>,
+        complete_through: u64,
     ) -> Result<(), End> {
         let after_version = resume
             .filter(|r| r.gateway_instance_id == self.hub.instance_id())
@@ -289,10 +290,14 @@ impl Subscription {
                     .collect();
                 (presences, view.directory_revision())
             };
+            let is_last = index + 1 == pages;
             let snapshot = proto::Snapshot {
                 presences,
                 unknown_upns: unknown_upns.take().unwrap_or_default(),
-                last_page: index + 1 == pages,
+                last_page: is_last,
+                // Every page reads the latest state, which is at least as new as what
+                // was current when the watch began.
+                complete_through_version: if is_last { complete_through } else { 0 },
                 gateway_instance_id: self.hub.instance_id().to_owned(),
                 directory_revision: revision,
                 is_delta: after_version.is_some(),
@@ -304,19 +309,23 @@ impl Subscription {
     }
 
     async fn send_pending(&self) -> Result<(), End> {
-        let pending = self.queue.take();
+        let (pending, complete_through) = self.hub.take(&self.queue);
         if pending.is_overflowed {
             return Err(End::Status(Status::aborted(
                 "this subscriber fell too far behind on directory changes; list the directory and subscribe again",
             )));
         }
         if !pending.directory_changes.is_empty() {
-            let revision = self.hub.view().directory_revision();
             for chunk in pending
                 .directory_changes
                 .chunks(DIRECTORY_CHANGES_PER_MESSAGE)
             {
-                let changes = chunk.iter().map(directory_change_to_wire).collect();
+                // The revision these changes complete, not one read later.
+                let revision = chunk.last().map_or(0, |(revision, _)| *revision);
+                let changes = chunk
+                    .iter()
+                    .map(|(_, change)| directory_change_to_wire(change))
+                    .collect();
                 self.send(proto::subscribe_response::Event::Directory(
                     proto::DirectoryChanges {
                         changes,
@@ -326,7 +335,9 @@ impl Subscription {
                 .await?;
             }
         }
-        for chunk in pending.presence_slots.chunks(PRESENCES_PER_MESSAGE) {
+        let chunks = pending.presence_slots.chunks(PRESENCES_PER_MESSAGE);
+        let last = chunks.len().saturating_sub(1);
+        for (index, chunk) in chunks.enumerate() {
             let presences: Vec<proto::Presence> = {
                 let view = self.hub.view();
                 chunk
@@ -336,8 +347,14 @@ impl Subscription {
                     .collect()
             };
             if !presences.is_empty() {
+                // After the last batch the client holds everything up to the version
+                // that was current when this work was taken.
+                let complete_through_version = if index == last { complete_through } else { 0 };
                 self.send(proto::subscribe_response::Event::Updates(
-                    proto::PresenceBatch { presences },
+                    proto::PresenceBatch {
+                        presences,
+                        complete_through_version,
+                    },
                 ))
                 .await?;
             }

@@ -128,7 +128,9 @@ impl Drop for ConnectionHandle {
 #[derive(Debug, Default, Clone)]
 struct ResumePoint {
     instance_id: String,
-    max_version: u64,
+    /// The last `complete_through_version` received: everything up to it is held.
+    complete_through: u64,
+    /// The revision of the directory held, when known.
     directory_revision: Option<u64>,
 }
 
@@ -238,7 +240,7 @@ impl Link {
         let (request_tx, request_rx) = mpsc::channel(4);
         let resume = (!self.resume.instance_id.is_empty()).then(|| proto::ResumeFrom {
             gateway_instance_id: self.resume.instance_id.clone(),
-            after_version: self.resume.max_version,
+            after_version: self.resume.complete_through,
         });
         let watch_all = proto::SubscribeRequest {
             request: Some(proto::subscribe_request::Request::WatchAll(
@@ -280,14 +282,9 @@ impl Link {
                         let is_same_directory =
                             self.resume.directory_revision == Some(snapshot.directory_revision);
                         if !(is_same_gateway && is_same_directory) {
-                            self.list_directory(&mut client, *was_live).await?;
-                        }
-                        self.resume
-                            .instance_id
-                            .clone_from(&snapshot.gateway_instance_id);
-                        self.resume.directory_revision = Some(snapshot.directory_revision);
-                        if !snapshot.is_delta {
-                            self.resume.max_version = 0;
+                            self.resume.directory_revision = None;
+                            let listed = self.list_directory(&mut client, *was_live).await?;
+                            self.resume.directory_revision = Some(listed);
                         }
                     }
                     let presences = self.presences_from_wire(snapshot.presences);
@@ -298,6 +295,11 @@ impl Link {
                         is_last,
                     })
                     .await?;
+                    if is_last {
+                        // Only a whole snapshot is a point to resume from.
+                        self.resume.instance_id = snapshot.gateway_instance_id;
+                        self.resume.complete_through = snapshot.complete_through_version;
+                    }
                     if is_last && !*was_live {
                         *was_live = true;
                         self.emit(PanelEvent::State(ConnectionState::Live)).await?;
@@ -307,6 +309,9 @@ impl Link {
                     let presences = self.presences_from_wire(batch.presences);
                     if !presences.is_empty() {
                         self.emit(PanelEvent::Presences(presences)).await?;
+                    }
+                    if batch.complete_through_version != 0 {
+                        self.resume.complete_through = batch.complete_through_version;
                     }
                 }
                 Some(Event::Directory(changes)) => {
@@ -332,7 +337,7 @@ impl Link {
         &mut self,
         client: &mut crate::transport::client::PresenceClient,
         was_live: bool,
-    ) -> Result<(), SessionEnd> {
+    ) -> Result<u64, SessionEnd> {
         let mut pages = client
             .list_directory(proto::ListDirectoryRequest {
                 page_size: DIRECTORY_PAGE,
@@ -366,6 +371,7 @@ impl Link {
                 .filter_map(|c| Colleague::try_from(c).ok())
                 .collect();
             let is_last = page.last_page;
+            let revision = page.directory_revision;
             self.emit(PanelEvent::DirectoryPage {
                 colleagues,
                 is_first,
@@ -374,19 +380,16 @@ impl Link {
             .await?;
             is_first = false;
             if is_last {
-                return Ok(());
+                return Ok(revision);
             }
         }
     }
 
-    fn presences_from_wire(&mut self, wire: Vec<proto::Presence>) -> Vec<Presence> {
+    fn presences_from_wire(&self, wire: Vec<proto::Presence>) -> Vec<Presence> {
         let mut out = Vec::with_capacity(wire.len());
         for p in wire {
             match Presence::try_from(p) {
-                Ok(presence) => {
-                    self.resume.max_version = self.resume.max_version.max(presence.version);
-                    out.push(presence);
-                }
+                Ok(presence) => out.push(presence),
                 Err(err) => tracing::warn!(%err, "skipping a malformed presence from the gateway"),
             }
         }

@@ -96,12 +96,13 @@ impl DirectoryModel {
         &self.sources
     }
 
-    /// Whether `technology`'s source is delivering live presence.
+    /// Whether `technology`'s source is delivering live presence. Until the gateway has
+    /// said so (on every new link), it is not.
     pub fn is_source_live(&self, technology: Technology) -> bool {
         self.sources
             .iter()
             .find(|s| s.technology == technology)
-            .is_none_or(|s| s.state != SourceState::Stale)
+            .is_some_and(|s| s.state != SourceState::Stale)
     }
 
     /// Whether a presence must be shown as stale (not live).
@@ -126,6 +127,10 @@ impl DirectoryModel {
         match event {
             PanelEvent::State(state) => {
                 let was_live = self.is_live();
+                if !state.is_live() {
+                    // Whatever the sources were, it is not known now.
+                    self.sources.clear();
+                }
                 if state.is_live() {
                     self.has_been_live = true;
                     self.lost_at = None;
@@ -456,8 +461,21 @@ mod tests {
         let now = SystemTime::now();
         let mut model = DirectoryModel::new();
         let p = presence("a@x", Availability::Available, 1);
+        let teams_live = || {
+            PanelEvent::SourceHealth(vec![SourceHealth {
+                technology: Technology::MsTeams,
+                state: SourceState::Live,
+                detail: String::new(),
+                since: now,
+            }])
+        };
         assert!(model.is_stale(&p), "not live before the link is");
         model.apply(PanelEvent::State(ConnectionState::Live), now);
+        assert!(
+            model.is_stale(&p),
+            "not live before the gateway says its source is"
+        );
+        model.apply(teams_live(), now);
         assert!(!model.is_stale(&p));
         model.apply(
             PanelEvent::SourceHealth(vec![SourceHealth {
@@ -469,7 +487,7 @@ mod tests {
             now,
         );
         assert!(model.is_stale(&p));
-        model.apply(PanelEvent::SourceHealth(Vec::new()), now);
+        model.apply(teams_live(), now);
         model.apply(
             PanelEvent::State(ConnectionState::Reconnecting {
                 attempt: 1,
@@ -480,5 +498,10 @@ mod tests {
         );
         assert!(model.is_stale(&p));
         assert_eq!(model.lost_at(), Some(now));
+        model.apply(PanelEvent::State(ConnectionState::Live), now);
+        assert!(
+            model.is_stale(&p),
+            "health from before the loss is forgotten"
+        );
     }
 }
