@@ -323,7 +323,7 @@ fn killing_the_gateway_shows_stale_and_restarting_brings_it_back_live() {
         }],
     );
     fixture.restart_gateway();
-    wait_for(&mut harness, "live again", |app| is_fully_live(app));
+    wait_for(&mut harness, "live again", is_fully_live);
     wait_for(&mut harness, "the change made while away arrives", |app| {
         app.model
             .row_key_of("jose.garcia@contoso.com")
