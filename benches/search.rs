@@ -76,6 +76,10 @@ fn search_per_keystroke(c: &mut Criterion) {
     per_keystroke.sort();
     let n = per_keystroke.len();
     println!(
+        "slowest keystrokes: {:?}",
+        &per_keystroke[n.saturating_sub(8)..]
+    );
+    println!(
         "search per keystroke over {} keystrokes: median {:?}, p90 {:?}, slowest {:?} ({:?})",
         n,
         per_keystroke[n / 2].0,

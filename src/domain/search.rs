@@ -225,7 +225,24 @@ impl SearchIndex {
         let folded_query = fold(query);
         let normalized_query = words(&folded_query).collect::<Vec<_>>().join(" ");
         if folded_query.contains('@') {
-            self.search_addresses(folded_query.trim(), out);
+            let query = folded_query.trim();
+            let local_part = query.split('@').next().unwrap_or_default();
+            if words(local_part).next().is_some() {
+                // Narrow by the words before '@' through the index, then keep those
+                // whose address starts with the whole query.
+                self.search(local_part, out);
+                let (documents, live) = (&self.documents, &self.live_document_of_key);
+                out.retain(|key| {
+                    live.get(key).is_some_and(|&doc| {
+                        documents[doc as usize]
+                            .addresses
+                            .split('\n')
+                            .any(|a| a.starts_with(query))
+                    })
+                });
+            } else {
+                self.search_addresses(query, out);
+            }
             return;
         }
         // A lone digit is the start of a phone number still being typed ("+3"): it
@@ -346,7 +363,14 @@ impl SearchIndex {
     fn search_addresses(&mut self, query: &str, out: &mut Vec<u32>) {
         for &doc in &self.by_name {
             let document = &self.documents[doc as usize];
-            if document.is_alive && document.addresses.split('\n').any(|a| a.starts_with(query)) {
+            // "@contoso" finds everyone whose address's domain starts so.
+            let matches = |address: &str| match query.strip_prefix('@') {
+                Some(domain) => address
+                    .split_once('@')
+                    .is_some_and(|(_, d)| d.starts_with(domain)),
+                None => address.starts_with(query),
+            };
+            if document.is_alive && document.addresses.split('\n').any(matches) {
                 out.push(document.key);
             }
         }
@@ -574,6 +598,9 @@ mod tests {
         let mut index = index();
         assert_eq!(find(&mut index, "anna.rossi@contoso"), [0]);
         assert_eq!(find(&mut index, "Jose.Garcia@"), [2]);
+        assert_eq!(find(&mut index, "anna.rossi@contoso.com"), [0]);
+        assert!(find(&mut index, "anna.rossi@fabrikam").is_empty());
+        assert_eq!(find(&mut index, "@contoso").len(), 5);
         assert_eq!(find(&mut index, "1234"), [0]);
         assert_eq!(find(&mut index, "+39 02 5550"), [0, 1]);
         assert_eq!(
