@@ -389,6 +389,14 @@ async fn presences(
     axum::Json(json!({"value": value})).into_response()
 }
 
+/// A fake identity platform and Graph, and a stored sign-in for it.
+async fn signed_in_fake() -> (Fake, tempfile::TempDir, PathBuf) {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = store_credentials(dir.path(), &fake);
+    (fake, dir, path)
+}
+
 fn store_credentials(dir: &Path, fake: &Fake) -> PathBuf {
     let path = dir.join(credentials::CREDENTIALS_FILE);
     credentials::save(
@@ -841,10 +849,8 @@ async fn throttling_unauthorized_and_malformed_answers() {
 /// Teams source is stale, and live again when it answers.
 #[tokio::test]
 async fn removal_reaches_subscribers_and_outage_marks_stale() {
-    let fake = Fake::start().await;
+    let (fake, _dir, path) = signed_in_fake().await;
     fake.add_users(0..3);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = store_credentials(dir.path(), &fake);
     let hub = new_hub();
     let task = graph::spawn(hub.clone(), fast_config(&fake, path)).expect("source starts");
     eventually(
@@ -925,11 +931,9 @@ async fn teams_state_in_heartbeats(
 #[tokio::test]
 async fn revoked_sign_in_asks_for_login_and_recovers() {
     let (logs, _guard) = capture_logs();
-    let fake = Fake::start().await;
+    let (fake, _dir, path) = signed_in_fake().await;
     fake.add_users(0..2);
     fake.with(|s| s.is_refresh_revoked = true);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = store_credentials(dir.path(), &fake);
     let hub = new_hub();
     let task = graph::spawn(hub.clone(), fast_config(&fake, path.clone())).expect("starts");
     eventually("stale with a login hint", Duration::from_secs(5), || {
@@ -977,11 +981,9 @@ async fn revoked_sign_in_asks_for_login_and_recovers() {
 /// each rotated refresh token is stored.
 #[tokio::test]
 async fn access_token_refreshed_before_expiry() {
-    let fake = Fake::start().await;
+    let (fake, _dir, path) = signed_in_fake().await;
     fake.add_users(0..2);
     fake.with(|s| s.expires_in_secs = 1);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = store_credentials(dir.path(), &fake);
     let hub = new_hub();
     let task = graph::spawn(hub.clone(), fast_config(&fake, path.clone())).expect("starts");
     eventually("three refreshes", Duration::from_secs(5), || {
@@ -1027,10 +1029,8 @@ async fn not_signed_in_says_how_to_sign_in() {
 
 #[tokio::test]
 async fn teams_disabled_in_presence_ini_starts_nothing() {
-    let fake = Fake::start().await;
+    let (fake, _dir, path) = signed_in_fake().await;
     fake.add_users(0..2);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = store_credentials(dir.path(), &fake);
     let hub = PresenceHub::new(HubSettings {
         winning_technology: ucx_presence::domain::WinningTechnology::MsTeams,
         ms_teams_enabled: false,
@@ -1048,11 +1048,9 @@ async fn teams_disabled_in_presence_ini_starts_nothing() {
 /// `--proxy`: every request goes to the proxy, which sees Graph's host name.
 #[tokio::test]
 async fn requests_go_through_the_proxy() {
-    let fake = Fake::start().await;
+    let (fake, _dir, path) = signed_in_fake().await;
     fake.add_users(0..2);
     fake.with(|s| s.base_url = "http://graph.example.invalid".into());
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = store_credentials(dir.path(), &fake);
     let hub = new_hub();
     let mut config = fast_config(&fake, path);
     config.graph_base_url = "http://graph.example.invalid".into();
@@ -1214,11 +1212,9 @@ async fn binary_logs_in_then_serves_graph_presence() {
 /// Teams is stale, and live again once the platform is back.
 #[tokio::test]
 async fn identity_platform_outage_uses_the_token_while_valid() {
-    let fake = Fake::start().await;
+    let (fake, _dir, path) = signed_in_fake().await;
     fake.add_users(0..2);
     fake.with(|s| s.expires_in_secs = 5);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = store_credentials(dir.path(), &fake);
     let hub = new_hub();
     let task = graph::spawn(hub.clone(), fast_config(&fake, path)).expect("starts");
     eventually("live", Duration::from_secs(5), || {
@@ -1259,10 +1255,8 @@ async fn identity_platform_outage_uses_the_token_while_valid() {
 /// gets a longer one.
 #[tokio::test]
 async fn request_budget_holds_and_big_tenants_poll_less_often() {
-    let fake = Fake::start().await;
+    let (fake, _dir, path) = signed_in_fake().await;
     fake.add_users(0..13_000);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = store_credentials(dir.path(), &fake);
     let hub = new_hub();
     let mut config = fast_config(&fake, path);
     config.directory_refresh = Duration::from_millis(1_500);
