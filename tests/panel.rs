@@ -291,8 +291,8 @@ fn a_presence_change_shows_up() {
         app.model
             .row_key_of("anna.rossi@contoso.com")
             .and_then(|k| app.model.row(k))
-            .and_then(|r| r.presence.as_ref())
-            .is_some_and(|p| p.availability == Availability::Busy)
+            .and_then(|r| r.presence())
+            .is_some_and(|p| p.availability() == Availability::Busy)
     });
     harness.get_by_label_contains("Anna Rossi, Busy, in a call, just now");
 }
@@ -328,8 +328,8 @@ fn killing_the_gateway_shows_stale_and_restarting_brings_it_back_live() {
         app.model
             .row_key_of("jose.garcia@contoso.com")
             .and_then(|k| app.model.row(k))
-            .and_then(|r| r.presence.as_ref())
-            .is_some_and(|p| p.availability == Availability::Away)
+            .and_then(|r| r.presence())
+            .is_some_and(|p| p.availability() == Availability::Away)
     });
     assert!(harness.query_by_label_contains("Not live").is_none());
     harness.get_by_label_contains("Anna Rossi, Available, for 12 minutes");

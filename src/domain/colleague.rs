@@ -86,15 +86,34 @@ mod tests {
 }
 
 /// A colleague's fields packed into one allocation: what a client holding 100,000 of
-/// them keeps (a [`Colleague`] costs a dozen allocations).
+/// them keeps (a [`Colleague`] costs a dozen allocations). Each field keeps at most
+/// [`MAX_PACKED_FIELD_BYTES`], so 16-bit offsets reach every field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackedColleague {
     text: Box<str>,
     /// End offset of each field in `text`, in [`PackedField`] order.
-    ends: [u32; PACKED_FIELDS],
+    ends: [u16; PACKED_FIELDS],
 }
 
 const PACKED_FIELDS: usize = 11;
+
+/// Longest field a [`PackedColleague`] keeps, in bytes; the rest is cut (at a character
+/// boundary). Far above any real name or address: display fields are cut to
+/// [`MAX_LINE_CHARS`](super::text::MAX_LINE_CHARS) characters before this.
+pub const MAX_PACKED_FIELD_BYTES: usize = 4_096;
+const _: () = assert!(MAX_PACKED_FIELD_BYTES * PACKED_FIELDS <= u16::MAX as usize);
+
+/// The longest start of `text` of at most `max` bytes that ends at a character boundary.
+fn clip_to_bytes(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let end = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    &text[..end]
+}
 
 #[derive(Clone, Copy)]
 enum PackedField {
@@ -128,11 +147,13 @@ impl PackedColleague {
             &c.mobile_phone,
             &phones,
         ];
+        let fields = fields.map(|f| clip_to_bytes(f, MAX_PACKED_FIELD_BYTES));
         let mut text = String::with_capacity(fields.iter().map(|f| f.len()).sum());
-        let mut ends = [0u32; PACKED_FIELDS];
+        let mut ends = [0u16; PACKED_FIELDS];
         for (end, field) in ends.iter_mut().zip(fields) {
             text.push_str(field);
-            *end = text.len() as u32;
+            // At most MAX_PACKED_FIELD_BYTES * PACKED_FIELDS, checked above to fit.
+            *end = text.len() as u16;
         }
         Self {
             text: text.into_boxed_str(),
@@ -231,5 +252,25 @@ mod packed_tests {
         assert_eq!(packed.business_phones().count(), 2);
         let none = PackedColleague::new(&Colleague::default());
         assert_eq!(none.business_phones().count(), 0);
+    }
+
+    #[test]
+    fn absurd_fields_are_cut_at_a_character_boundary() {
+        let c = Colleague {
+            upn: "a@x".into(),
+            display_name: "é".repeat(10_000),
+            business_phones: vec!["1".repeat(3_000); 5],
+            mobile_phone: "+44 7".into(),
+            ..Default::default()
+        };
+        let packed = PackedColleague::new(&c);
+        assert_eq!(packed.upn(), "a@x");
+        assert_eq!(
+            packed.display_name(),
+            "é".repeat(MAX_PACKED_FIELD_BYTES / 2)
+        );
+        assert_eq!(packed.mobile_phone(), "+44 7");
+        assert!(packed.business_phones().map(str::len).sum::<usize>() < MAX_PACKED_FIELD_BYTES);
+        assert!(std::mem::size_of::<PackedColleague>() <= 40);
     }
 }

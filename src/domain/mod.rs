@@ -4,6 +4,7 @@
 //! the code converts to and from. Keep it that way.
 
 pub mod colleague;
+pub mod held_presence;
 pub mod presence;
 pub mod search;
 pub mod source_health;
@@ -11,6 +12,7 @@ pub mod text;
 pub mod winning;
 
 pub use colleague::Colleague;
+pub use held_presence::HeldPresence;
 pub use presence::{Activity, Availability, OutOfOffice, Presence, StatusMessage, Technology};
 pub use source_health::{SourceHealth, SourceState};
 pub use winning::WinningTechnology;

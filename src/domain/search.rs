@@ -10,8 +10,9 @@
 //!
 //! Pure data structure: it never touches the UI or the network.
 
-use std::collections::{BTreeMap, HashMap};
+mod vocabulary;
 
+use self::vocabulary::Vocabulary;
 use super::colleague::Colleague;
 use super::text::{fold, words};
 
@@ -39,43 +40,45 @@ const RANK_WHOLE_PREFIX: u8 = 9;
 struct Document {
     key: u32,
     is_alive: bool,
-    /// Folded display name, for ordering and whole-name prefix matches.
-    name: Box<str>,
-    /// Folded UPN and mail (joined by '\n'), for queries that contain '@'.
-    addresses: Box<str>,
+    /// Where this document's text is in [`SearchIndex::document_text`]: the folded
+    /// display name (for ordering and whole-name prefix matches) from `start` to
+    /// `name_end`, then the folded UPN and mail, each after a '\n' (for queries that
+    /// contain '@'), up to `end`.
+    start: u32,
+    name_end: u32,
+    end: u32,
 }
 
-/// The documents holding one word; most words (phone numbers) belong to one document,
-/// so a single posting is kept without an allocation.
-enum Postings {
-    One(u32),
-    Many(Vec<u32>),
-}
-
-impl Postings {
-    fn push(&mut self, posting: u32) {
-        match self {
-            Self::One(first) => *self = Self::Many(vec![*first, posting]),
-            Self::Many(list) => list.push(posting),
-        }
+impl Document {
+    fn name<'a>(&self, text: &'a str) -> &'a str {
+        text.get(self.start as usize..self.name_end as usize)
+            .unwrap_or_default()
     }
 
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            Self::One(posting) => std::slice::from_ref(posting),
-            Self::Many(list) => list,
-        }
+    fn addresses<'a>(&self, text: &'a str) -> impl Iterator<Item = &'a str> + use<'a> {
+        text.get(self.name_end as usize..self.end as usize)
+            .unwrap_or_default()
+            .split('\n')
+            .skip(1)
     }
 }
 
-/// A searchable index of colleagues, keyed by the caller's `u32` keys.
+/// Marks a key with no live document in `live_document_of_key`.
+const NO_DOCUMENT: u32 = u32::MAX;
+
+/// A searchable index of colleagues, keyed by the caller's `u32` keys: small numbers
+/// such as row numbers (the index keeps an array as long as the largest key).
 #[derive(Default)]
 pub struct SearchIndex {
     documents: Vec<Document>,
-    live_document_of_key: HashMap<u32, u32>,
-    /// Sorted words, one map for names and UPNs, one for everything else (so a
+    /// The text of every document, one after the other (one allocation for all).
+    document_text: String,
+    /// The live document of each key, or [`NO_DOCUMENT`].
+    live_document_of_key: Vec<u32>,
+    live_documents: usize,
+    /// Sorted words, one list for names and UPNs, one for everything else (so a
     /// one-letter query, which only looks at names, skips the rest).
-    vocabularies: [BTreeMap<Box<str>, Postings>; 2],
+    vocabularies: [Vocabulary; 2],
     /// Document ids in display-name order (dead ones included, skipped when read).
     by_name: Vec<u32>,
     /// Documents added since `by_name` was last ordered; merged in before a search, so
@@ -111,16 +114,17 @@ impl SearchIndex {
         for (key, colleague) in colleagues {
             index.insert(key, colleague);
         }
+        index.pack();
         index
     }
 
     /// How many colleagues are searchable.
     pub fn len(&self) -> usize {
-        self.live_document_of_key.len()
+        self.live_documents
     }
 
     pub fn is_empty(&self) -> bool {
-        self.live_document_of_key.is_empty()
+        self.live_documents == 0
     }
 
     /// Removed or replaced entries still held (a rebuild drops them).
@@ -137,10 +141,11 @@ impl SearchIndex {
         }
     }
 
-    /// Adds a colleague under `key`, replacing what was there under that key.
+    /// Adds a colleague under `key`, replacing what was there under that key. Keys from
+    /// [`MAX_DOCUMENTS`] up are refused, as are documents beyond that many.
     pub fn insert(&mut self, key: u32, colleague: &Colleague) {
         self.remove(key);
-        if self.documents.len() >= MAX_DOCUMENTS {
+        if self.documents.len() >= MAX_DOCUMENTS || key as usize >= MAX_DOCUMENTS {
             return;
         }
         let doc = self.documents.len() as u32;
@@ -188,33 +193,70 @@ impl SearchIndex {
         postings.dedup_by(|later, earlier| {
             later.0 == earlier.0 && (later.1 == Field::Other) == (earlier.1 == Field::Other)
         });
-        for (word, field) in postings {
-            let packed = ((field as u32) << FIELD_SHIFT) | doc;
-            let vocabulary = &mut self.vocabularies[usize::from(field == Field::Other)];
-            match vocabulary.get_mut(word.as_str()) {
-                Some(postings) => postings.push(packed),
-                None => {
-                    vocabulary.insert(word.into_boxed_str(), Postings::One(packed));
-                }
-            }
+        let text = &mut self.document_text;
+        let start = text.len();
+        text.push_str(&name);
+        let name_end = text.len();
+        for address in &addresses {
+            text.push('\n');
+            text.push_str(address);
         }
-
+        let (Ok(start), Ok(name_end), Ok(end)) = (
+            u32::try_from(start),
+            u32::try_from(name_end),
+            u32::try_from(text.len()),
+        ) else {
+            // Gigabytes of names: refused, as documents beyond MAX_DOCUMENTS are.
+            text.truncate(start);
+            return;
+        };
         self.unordered.push(doc);
         self.documents.push(Document {
             key,
             is_alive: true,
-            name: name.into_boxed_str(),
-            addresses: addresses.join("\n").into_boxed_str(),
+            start,
+            name_end,
+            end,
         });
-        self.live_document_of_key.insert(key, doc);
+        for (word, field) in postings {
+            let packed = ((field as u32) << FIELD_SHIFT) | doc;
+            self.vocabularies[usize::from(field == Field::Other)].insert(&word, packed);
+        }
+        let slot = key as usize;
+        if self.live_document_of_key.len() <= slot {
+            self.live_document_of_key.resize(slot + 1, NO_DOCUMENT);
+        }
+        self.live_document_of_key[slot] = doc;
+        self.live_documents += 1;
     }
 
     /// Removes the colleague under `key`, if any.
     pub fn remove(&mut self, key: u32) {
-        if let Some(doc) = self.live_document_of_key.remove(&key) {
-            self.documents[doc as usize].is_alive = false;
+        let Some(slot) = self.live_document_of_key.get_mut(key as usize) else {
+            return;
+        };
+        if *slot != NO_DOCUMENT {
+            self.documents[*slot as usize].is_alive = false;
+            *slot = NO_DOCUMENT;
+            self.live_documents -= 1;
             self.dead_documents += 1;
         }
+    }
+
+    /// Packs words added since the last call (or the last automatic packing) into the
+    /// compact sorted form. Call it when a bulk load is over; inserts work without it.
+    pub fn pack(&mut self) {
+        for vocabulary in &mut self.vocabularies {
+            vocabulary.freeze();
+        }
+    }
+
+    /// The live document under `key`.
+    fn live_document(&self, key: u32) -> Option<&Document> {
+        let doc = *self.live_document_of_key.get(key as usize)?;
+        self.documents
+            .get(doc as usize)
+            .filter(|_| doc != NO_DOCUMENT)
     }
 
     /// Searches, writing the matching keys into `out`, best first, then by name.
@@ -231,12 +273,9 @@ impl SearchIndex {
                 // Narrow by the words before '@' through the index, then keep those
                 // whose address starts with the whole query.
                 self.search(local_part, out);
-                let (documents, live) = (&self.documents, &self.live_document_of_key);
-                out.retain(|key| {
-                    live.get(key).is_some_and(|&doc| {
-                        documents[doc as usize]
-                            .addresses
-                            .split('\n')
+                out.retain(|&key| {
+                    self.live_document(key).is_some_and(|d| {
+                        d.addresses(&self.document_text)
                             .any(|a| a.starts_with(query))
                     })
                 });
@@ -275,19 +314,12 @@ impl SearchIndex {
                 &self.vocabularies[..]
             };
             for vocabulary in vocabularies {
-                for (word, postings) in vocabulary
-                    .range::<str, _>((
-                        std::ops::Bound::Included(*token),
-                        std::ops::Bound::Unbounded,
-                    ))
-                    .take_while(|(word, _)| word.starts_with(token))
-                {
+                vocabulary.for_each_with_prefix(token, |word, postings| {
                     let is_exact = word.len() == token.len();
-                    self.scratch
-                        .apply(postings.as_slice(), expected, i == 0, |field| {
-                            prefix_rank(field, is_exact)
-                        });
-                }
+                    self.scratch.apply(postings, expected, i == 0, |field| {
+                        prefix_rank(field, is_exact)
+                    });
+                });
             }
             let max_edits = allowed_edits(token);
             if max_edits == 0 {
@@ -296,19 +328,13 @@ impl SearchIndex {
             let first = &token[..1];
             let next = next_prefix(first);
             for vocabulary in &self.vocabularies {
-                let range = vocabulary.range::<str, _>((
-                    std::ops::Bound::Included(first),
-                    std::ops::Bound::Excluded(next.as_str()),
-                ));
-                for (word, postings) in range {
-                    if word.starts_with(token) {
-                        continue;
+                vocabulary.for_each_in_range(first, Some(&next), |word, postings| {
+                    if !word.starts_with(token)
+                        && self.scratch.prefix_distance(token, word, max_edits) <= max_edits
+                    {
+                        self.scratch.apply(postings, expected, i == 0, fuzzy_rank);
                     }
-                    if self.scratch.prefix_distance(token, word, max_edits) <= max_edits {
-                        self.scratch
-                            .apply(postings.as_slice(), expected, i == 0, fuzzy_rank);
-                    }
-                }
+                });
             }
         }
 
@@ -320,7 +346,10 @@ impl SearchIndex {
             if !document.is_alive || scratch.progress[d] != done {
                 continue;
             }
-            let rank = if document.name.starts_with(&normalized_query) {
+            let rank = if document
+                .name(&self.document_text)
+                .starts_with(&normalized_query)
+            {
                 RANK_WHOLE_PREFIX
             } else {
                 scratch.overall[d].min(scratch.current[d])
@@ -337,8 +366,8 @@ impl SearchIndex {
         if self.unordered.is_empty() {
             return;
         }
-        let documents = &self.documents;
-        let by_name_key = |&doc: &u32| (&documents[doc as usize].name, doc);
+        let (documents, text) = (&self.documents, self.document_text.as_str());
+        let by_name_key = |&doc: &u32| (documents[doc as usize].name(text), doc);
         self.unordered
             .sort_unstable_by(|a, b| by_name_key(a).cmp(&by_name_key(b)));
         let mut merged = Vec::with_capacity(self.by_name.len() + self.unordered.len());
@@ -370,7 +399,7 @@ impl SearchIndex {
                     .is_some_and(|(_, d)| d.starts_with(domain)),
                 None => address.starts_with(query),
             };
-            if document.is_alive && document.addresses.split('\n').any(matches) {
+            if document.is_alive && document.addresses(&self.document_text).any(matches) {
                 out.push(document.key);
             }
         }

@@ -164,13 +164,13 @@ impl PanelApp {
             results.retain(|&key| {
                 self.model
                     .row(key)
-                    .and_then(|r| r.presence.as_ref())
+                    .and_then(|r| r.presence())
                     .is_some_and(|p| {
                         matches!(
-                            p.availability,
+                            p.availability(),
                             Availability::Available | Availability::AvailableIdle
                         ) && !p.is_out_of_office()
-                            && !self.model.is_stale(p)
+                            && !self.model.is_stale(p.technology())
                     })
             });
         }
@@ -180,8 +180,8 @@ impl PanelApp {
                 let rank = self
                     .model
                     .row(key)
-                    .and_then(|r| r.presence.as_ref())
-                    .map_or(8, |p| p.availability.reachability_rank() as usize);
+                    .and_then(|r| r.presence())
+                    .map_or(8, |p| p.availability().reachability_rank() as usize);
                 buckets[rank.min(8)].push(key);
             }
             results.clear();

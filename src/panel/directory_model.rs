@@ -7,13 +7,18 @@
 //! them; nothing is shown as live unless the link is live and its source is live.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::time::SystemTime;
+
+use hashbrown::HashTable;
 
 use super::connection::{ConnectionState, DirectoryChange, PanelEvent};
 use crate::domain::colleague::{PackedColleague, upn_key};
 use crate::domain::search::SearchIndex;
 use crate::domain::text::{MAX_LINE_CHARS, single_line};
-use crate::domain::{Colleague, Presence, SourceHealth, SourceState, StatusMessage, Technology};
+use crate::domain::{
+    Colleague, HeldPresence, Presence, SourceHealth, SourceState, StatusMessage, Technology,
+};
 
 /// Presences held for UPNs not (yet) in the directory, at most.
 const MAX_ORPHANS: usize = 200_000;
@@ -22,16 +27,96 @@ const MAX_ORPHANS: usize = 200_000;
 #[derive(Debug, Clone)]
 pub struct Row {
     pub colleague: PackedColleague,
-    pub presence: Option<Presence>,
+    presence: Option<HeldPresence>,
     is_alive: bool,
     listing: u32,
+}
+
+impl Row {
+    /// The latest presence held, if any.
+    pub fn presence(&self) -> Option<&HeldPresence> {
+        self.presence.as_ref()
+    }
+
+    /// The latest presence held, whole (for drawing one row).
+    pub fn full_presence(&self) -> Option<Presence> {
+        self.presence
+            .as_ref()
+            .map(|p| p.to_presence(self.colleague.upn()))
+    }
+}
+
+/// Row numbers by UPN, matched case-insensitively, without a second copy of each UPN:
+/// the table holds row numbers and reads the UPNs from the rows.
+#[derive(Default)]
+struct RowsByUpn {
+    table: HashTable<u32>,
+    hasher: RandomState,
+}
+
+/// A UPN as matched: trimmed, lower-cased.
+fn upn_chars(upn: &str) -> impl Iterator<Item = char> + '_ {
+    upn.trim().chars().flat_map(char::to_lowercase)
+}
+
+fn hash_upn(hasher: &RandomState, upn: &str) -> u64 {
+    let mut state = hasher.build_hasher();
+    for c in upn_chars(upn) {
+        state.write_u32(u32::from(c));
+    }
+    state.finish()
+}
+
+fn is_same_upn(a: &str, b: &str) -> bool {
+    upn_chars(a).eq(upn_chars(b))
+}
+
+impl RowsByUpn {
+    fn get(&self, rows: &[Row], upn: &str) -> Option<u32> {
+        let hash = hash_upn(&self.hasher, upn);
+        self.table
+            .find(hash, |&key| {
+                is_same_upn(rows[key as usize].colleague.upn(), upn)
+            })
+            .copied()
+    }
+
+    /// Adds `key`, whose row (already in `rows`) has a UPN not in the table.
+    fn insert(&mut self, rows: &[Row], key: u32) {
+        let hasher = &self.hasher;
+        let hash = hash_upn(hasher, rows[key as usize].colleague.upn());
+        self.table.insert_unique(hash, key, |&k| {
+            hash_upn(hasher, rows[k as usize].colleague.upn())
+        });
+    }
+
+    fn remove(&mut self, rows: &[Row], upn: &str) -> Option<u32> {
+        let hash = hash_upn(&self.hasher, upn);
+        let entry = self
+            .table
+            .find_entry(hash, |&key| {
+                is_same_upn(rows[key as usize].colleague.upn(), upn)
+            })
+            .ok()?;
+        Some(entry.remove().0)
+    }
+
+    fn rebuild(&mut self, rows: &[Row]) {
+        self.table.clear();
+        self.table.reserve(rows.len(), |&k| {
+            hash_upn(&self.hasher, rows[k as usize].colleague.upn())
+        });
+        for key in 0..rows.len() as u32 {
+            self.insert(rows, key);
+        }
+    }
 }
 
 #[derive(Default)]
 pub struct DirectoryModel {
     rows: Vec<Row>,
-    row_of_upn: HashMap<String, u32>,
-    orphans: HashMap<String, Presence>,
+    row_of_upn: RowsByUpn,
+    orphans: HashMap<String, HeldPresence>,
     index: SearchIndex,
     live_rows: usize,
     listing: u32,
@@ -105,9 +190,9 @@ impl DirectoryModel {
             .is_some_and(|s| s.state != SourceState::Stale)
     }
 
-    /// Whether a presence must be shown as stale (not live).
-    pub fn is_stale(&self, presence: &Presence) -> bool {
-        !self.is_live() || !self.is_source_live(presence.technology)
+    /// Whether a presence from `technology` must be shown as stale (not live).
+    pub fn is_stale(&self, technology: Technology) -> bool {
+        !self.is_live() || !self.is_source_live(technology)
     }
 
     pub fn row(&self, key: u32) -> Option<&Row> {
@@ -115,7 +200,7 @@ impl DirectoryModel {
     }
 
     pub fn row_key_of(&self, upn: &str) -> Option<u32> {
-        self.row_of_upn.get(&upn_key(upn)).copied()
+        self.row_of_upn.get(&self.rows, upn)
     }
 
     /// Runs a search (see [`SearchIndex::search`]).
@@ -162,6 +247,7 @@ impl DirectoryModel {
                         self.remove(&upn);
                     }
                     self.compact_if_needed();
+                    self.index.pack();
                 }
                 self.directory_revision += 1;
             }
@@ -207,7 +293,7 @@ impl DirectoryModel {
             return;
         }
         let listing = self.listing;
-        match self.row_of_upn.get(&key).copied() {
+        match self.row_of_upn.get(&self.rows, &key) {
             Some(row_key) => {
                 let row = &mut self.rows[row_key as usize];
                 row.listing = listing;
@@ -227,14 +313,14 @@ impl DirectoryModel {
                     is_alive: true,
                     listing,
                 });
-                self.row_of_upn.insert(key, row_key);
+                self.row_of_upn.insert(&self.rows, row_key);
                 self.live_rows += 1;
             }
         }
     }
 
     fn remove(&mut self, upn: &str) {
-        if let Some(row_key) = self.row_of_upn.remove(&upn_key(upn)) {
+        if let Some(row_key) = self.row_of_upn.remove(&self.rows, upn) {
             let row = &mut self.rows[row_key as usize];
             row.is_alive = false;
             row.presence = None;
@@ -246,20 +332,19 @@ impl DirectoryModel {
     /// Keeps a presence unless an equal or newer one is held (or, for an authoritative
     /// snapshot, always).
     fn set_presence(&mut self, presence: Presence, is_authoritative: bool) {
-        let mut presence = sanitized_presence(presence);
-        let key = upn_key(&presence.upn);
-        // The row holds the UPN already: no second copy per colleague.
-        presence.upn = String::new();
-        let Some(&row_key) = self.row_of_upn.get(&key) else {
+        let presence = sanitized_presence(presence);
+        let row_key = self.row_of_upn.get(&self.rows, &presence.upn);
+        let Some(row_key) = row_key else {
+            let key = upn_key(&presence.upn);
             match self.orphans.get(&key) {
-                Some(held) if !is_authoritative && held.version >= presence.version => {
+                Some(held) if !is_authoritative && held.version() >= presence.version => {
                     self.discarded_updates += 1;
                 }
                 Some(_) => {
-                    self.orphans.insert(key, presence);
+                    self.orphans.insert(key, HeldPresence::new(presence));
                 }
                 None if self.orphans.len() < MAX_ORPHANS => {
-                    self.orphans.insert(key, presence);
+                    self.orphans.insert(key, HeldPresence::new(presence));
                 }
                 None => {}
             }
@@ -267,10 +352,11 @@ impl DirectoryModel {
         };
         let slot = &mut self.rows[row_key as usize].presence;
         match slot {
-            Some(held) if !is_authoritative && held.version >= presence.version => {
+            Some(held) if !is_authoritative && held.version() >= presence.version => {
                 self.discarded_updates += 1;
             }
-            _ => *slot = Some(presence),
+            // The row holds the UPN already: no second copy per colleague.
+            _ => *slot = Some(HeldPresence::new(presence)),
         }
     }
 
@@ -287,15 +373,12 @@ impl DirectoryModel {
             .into_iter()
             .filter(|r| r.is_alive)
             .collect();
-        self.row_of_upn = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.colleague.upn_key(), i as u32))
-            .collect();
+        self.row_of_upn.rebuild(&rows);
         let mut index = SearchIndex::new();
         for (i, row) in rows.iter().enumerate() {
             index.insert(i as u32, &row.colleague.unpack());
         }
+        index.pack();
         self.index = index;
         self.rows = rows;
         self.directory_revision += 1;
@@ -356,7 +439,7 @@ mod tests {
 
     fn availability_of(model: &DirectoryModel, upn: &str) -> Option<Availability> {
         let key = model.row_key_of(upn)?;
-        model.row(key)?.presence.as_ref().map(|p| p.availability)
+        model.row(key)?.presence().map(HeldPresence::availability)
     }
 
     #[test]
@@ -469,14 +552,14 @@ mod tests {
                 since: now,
             }])
         };
-        assert!(model.is_stale(&p), "not live before the link is");
+        assert!(model.is_stale(p.technology), "not live before the link is");
         model.apply(PanelEvent::State(ConnectionState::Live), now);
         assert!(
-            model.is_stale(&p),
+            model.is_stale(p.technology),
             "not live before the gateway says its source is"
         );
         model.apply(teams_live(), now);
-        assert!(!model.is_stale(&p));
+        assert!(!model.is_stale(p.technology));
         model.apply(
             PanelEvent::SourceHealth(vec![SourceHealth {
                 technology: Technology::MsTeams,
@@ -486,7 +569,7 @@ mod tests {
             }]),
             now,
         );
-        assert!(model.is_stale(&p));
+        assert!(model.is_stale(p.technology));
         model.apply(teams_live(), now);
         model.apply(
             PanelEvent::State(ConnectionState::Reconnecting {
@@ -496,11 +579,11 @@ mod tests {
             }),
             now,
         );
-        assert!(model.is_stale(&p));
+        assert!(model.is_stale(p.technology));
         assert_eq!(model.lost_at(), Some(now));
         model.apply(PanelEvent::State(ConnectionState::Live), now);
         assert!(
-            model.is_stale(&p),
+            model.is_stale(p.technology),
             "health from before the loss is forgotten"
         );
     }

@@ -33,10 +33,11 @@ pub fn details_ui(ui: &mut egui::Ui, app: &PanelApp, commands: &mut Vec<UiComman
     let dark = ui.visuals().dark_mode;
     let chrome = chrome_colors(dark);
     let c = &row.colleague;
+    let presence = row.full_presence();
     ui.horizontal(|ui| {
         let (rect, _) = ui.allocate_exact_size(egui::vec2(36.0, 36.0), egui::Sense::hover());
-        if let Some(p) = &row.presence {
-            let opacity = if app.model.is_stale(p) {
+        if let Some(p) = &presence {
+            let opacity = if app.model.is_stale(p.technology) {
                 STALE_OPACITY
             } else {
                 1.0
@@ -50,9 +51,9 @@ pub fn details_ui(ui: &mut egui::Ui, app: &PanelApp, commands: &mut Vec<UiComman
         }
         ui.vertical(|ui| {
             ui.add(egui::Label::new(egui::RichText::new(c.display_name()).heading()).truncate());
-            if let Some(p) = &row.presence {
+            if let Some(p) = &presence {
                 let mut line = p.describe();
-                if app.model.is_stale(p) {
+                if app.model.is_stale(p.technology) {
                     let at = app.model.lost_at().unwrap_or(now);
                     line.push_str(&format!(" — last known at {}, not live", local_hh_mm(at)));
                 } else if let Some(elapsed) = time_in_state(p, now) {
@@ -67,7 +68,7 @@ pub fn details_ui(ui: &mut egui::Ui, app: &PanelApp, commands: &mut Vec<UiComman
             }
         });
     });
-    if let Some(p) = &row.presence {
+    if let Some(p) = &presence {
         ui.add_space(4.0);
         ui.label(
             egui::RichText::new(format!("via {}", p.technology.label()))

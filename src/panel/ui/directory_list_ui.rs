@@ -115,9 +115,10 @@ fn row_ui(
     let dark = ui.visuals().dark_mode;
     let chrome = chrome_colors(dark);
     let colors = status_colors(dark);
-    let presence = row.presence.as_ref();
+    let presence = row.full_presence();
+    let presence = presence.as_ref();
     let stale_since = presence
-        .filter(|p| app.model.is_stale(p))
+        .filter(|p| app.model.is_stale(p.technology))
         .map(|_| app.model.lost_at().unwrap_or(now));
     let label = row_accessible_label(row.colleague.display_name(), presence, stale_since, now);
     response.widget_info(|| {
