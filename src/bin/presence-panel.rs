@@ -47,6 +47,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    ucx_presence::panel::memory::tune_allocator();
     let cli = Cli::parse();
     init_logging(&cli.log_level);
     if let Some(dir) = &cli.write_icons {
@@ -82,8 +83,10 @@ fn run(cli: Cli) -> Result<(), String> {
             ThemeChoice::Light
         };
     }
+    // One link needs one thread; the demo also runs a gateway, which takes a second.
+    // (Each allocating thread also holds a heap arena of its own: fewer is leaner.)
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(if cli.demo { 2 } else { 1 })
         .thread_name("presence-transport")
         .enable_all()
         .build()

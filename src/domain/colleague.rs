@@ -93,6 +93,8 @@ pub struct PackedColleague {
     text: Box<str>,
     /// End offset of each field in `text`, in [`PackedField`] order.
     ends: [u16; PACKED_FIELDS],
+    /// The mail address is the UPN (as it mostly is): kept once, in the UPN's place.
+    is_mail_upn: bool,
 }
 
 const PACKED_FIELDS: usize = 11;
@@ -134,13 +136,15 @@ enum PackedField {
 impl PackedColleague {
     pub fn new(c: &Colleague) -> Self {
         let phones = c.business_phones.join("\n");
+        let is_mail_upn = !c.mail.is_empty() && c.mail == c.upn;
+        let mail = if is_mail_upn { "" } else { c.mail.as_str() };
         let fields: [&str; PACKED_FIELDS] = [
             &c.id,
             &c.upn,
             &c.display_name,
             &c.given_name,
             &c.surname,
-            &c.mail,
+            mail,
             &c.department,
             &c.job_title,
             &c.office,
@@ -158,6 +162,7 @@ impl PackedColleague {
         Self {
             text: text.into_boxed_str(),
             ends,
+            is_mail_upn,
         }
     }
 
@@ -185,6 +190,9 @@ impl PackedColleague {
         self.field(PackedField::Surname)
     }
     pub fn mail(&self) -> &str {
+        if self.is_mail_upn {
+            return self.upn();
+        }
         self.field(PackedField::Mail)
     }
     pub fn department(&self) -> &str {
@@ -252,6 +260,19 @@ mod packed_tests {
         assert_eq!(packed.business_phones().count(), 2);
         let none = PackedColleague::new(&Colleague::default());
         assert_eq!(none.business_phones().count(), 0);
+        assert_eq!(none.mail(), "");
+
+        let same = Colleague {
+            mail: c.upn.clone(),
+            ..c.clone()
+        };
+        let packed_same = PackedColleague::new(&same);
+        assert_eq!(packed_same.mail(), "zoë@x");
+        assert_eq!(packed_same.unpack(), same);
+        assert!(
+            packed_same.text.len() < packed.text.len(),
+            "the address is kept once"
+        );
     }
 
     #[test]

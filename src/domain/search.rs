@@ -12,7 +12,7 @@
 
 mod vocabulary;
 
-use self::vocabulary::Vocabulary;
+use self::vocabulary::{DOC_BITS, Vocabulary};
 use super::colleague::Colleague;
 use super::text::{fold, words};
 
@@ -25,7 +25,7 @@ enum Field {
     Other = 2,
 }
 
-const FIELD_SHIFT: u32 = 28;
+const FIELD_SHIFT: u32 = DOC_BITS;
 const DOC_MASK: u32 = (1 << FIELD_SHIFT) - 1;
 /// Most documents one index holds (ids share a `u32` with the field tag).
 pub const MAX_DOCUMENTS: usize = DOC_MASK as usize;
@@ -427,12 +427,12 @@ impl Scratch {
     /// Records matches of the current token (`expected` = base + token index).
     fn apply(
         &mut self,
-        postings: &[u32],
+        postings: impl Iterator<Item = u32>,
         expected: u32,
         is_first: bool,
         rank: impl Fn(Field) -> u8,
     ) {
-        for &packed in postings {
+        for packed in postings {
             let doc = (packed & DOC_MASK) as usize;
             let field = match packed >> FIELD_SHIFT {
                 0 => Field::Name,

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use egui::{Key, Modifiers};
 
-use super::connection::ConnectionHandle;
+use super::connection::{ConnectionHandle, PanelEvent};
 use super::directory_model::DirectoryModel;
+use super::memory;
 use super::settings::{PanelSettings, SortOrder, ThemeChoice};
 use super::ui;
 use crate::domain::Availability;
@@ -113,6 +114,7 @@ impl PanelApp {
         let started = Instant::now();
         let now = SystemTime::now();
         let mut applied = 0;
+        let mut has_finished_bulk_load = false;
         self.pending_events = false;
         loop {
             if started.elapsed() >= budget {
@@ -121,11 +123,23 @@ impl PanelApp {
             }
             match self.connection.events.try_recv() {
                 Ok(event) => {
+                    has_finished_bulk_load |= matches!(
+                        event,
+                        PanelEvent::DirectoryPage { is_last: true, .. }
+                            | PanelEvent::Snapshot {
+                                is_last: true,
+                                is_delta: false,
+                                ..
+                            }
+                    );
                     self.model.apply(event, now);
                     applied += 1;
                 }
                 Err(_) => break,
             }
+        }
+        if has_finished_bulk_load {
+            memory::release_freed_memory();
         }
         applied
     }

@@ -21,7 +21,7 @@ use crate::transport::client::connect;
 use crate::transport::proto;
 
 /// Events buffered between the transport and the UI.
-pub const EVENT_CHANNEL_CAPACITY: usize = 16;
+pub const EVENT_CHANNEL_CAPACITY: usize = 4;
 /// Colleagues per directory page (small enough for the UI to index within a frame).
 pub const DIRECTORY_PAGE: u32 = 1_000;
 /// Longest wait between reconnect attempts.

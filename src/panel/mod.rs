@@ -8,11 +8,13 @@
 //! - [`status_icon`], [`theme`]: the icons and every colour.
 //! - [`settings`]: what is remembered between runs.
 //! - [`demo`]: the simulated gateway run inside the panel for `--demo`.
+//! - [`memory`]: gives memory freed after a bulk load back to the system.
 
 pub mod app;
 pub mod connection;
 pub mod demo;
 pub mod directory_model;
+pub mod memory;
 pub mod settings;
 pub mod status_icon;
 pub mod theme;

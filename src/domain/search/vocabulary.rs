@@ -2,11 +2,17 @@
 //! (document and field) that hold it.
 //!
 //! Two tiers keep it both compact and cheap to change. Most words live in a frozen,
-//! sorted array: one string of all words, one array of all postings, and two arrays of
-//! end offsets (about 8 bytes a word plus 4 a posting, against some 100 for a map
-//! entry). Words added since the last freeze go into a small sorted map, which is merged
-//! into the frozen array once it grows to a quarter of it, or when the caller says a
-//! bulk load is over. A word may have postings in both tiers; readers see both.
+//! sorted array: one string of all words, one byte array of all postings, and two arrays
+//! of end offsets (about 8 bytes a word plus 1 to 2 a posting, against some 100 for a
+//! map entry and 4 a posting). Words added since the last freeze go into a small sorted
+//! map, which is merged into the frozen array once it grows to a quarter of it, or when
+//! the caller says a bulk load is over. A word may have postings in both tiers; readers
+//! see both.
+//!
+//! A posting is a `u32` whose low [`DOC_BITS`] bits number the document (the rest are
+//! the caller's). Frozen postings are sorted by document and stored as LEB128 varints of
+//! the gaps between them, document bits first: documents holding a common word are
+//! close together, so most gaps take one byte.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -14,6 +20,63 @@ use std::ops::Bound;
 
 /// Words the recent tier holds before it is merged, at least.
 const MIN_RECENT_WORDS: usize = 8_192;
+
+/// Low bits of a posting that number its document.
+pub(super) const DOC_BITS: u32 = 28;
+
+/// A posting with its document bits first, so that postings sorted by document ascend.
+fn document_first(posting: u32) -> u32 {
+    posting.rotate_left(32 - DOC_BITS)
+}
+
+fn from_document_first(value: u32) -> u32 {
+    value.rotate_right(32 - DOC_BITS)
+}
+
+/// The postings of one word in one tier, as read.
+pub(super) enum PostingsIter<'a> {
+    Plain(std::slice::Iter<'a, u32>),
+    /// Varints of gaps between document-first values.
+    Packed {
+        bytes: &'a [u8],
+        previous: u32,
+    },
+}
+
+impl Iterator for PostingsIter<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            Self::Plain(postings) => postings.next().copied(),
+            Self::Packed { bytes, previous } => {
+                let (&first, rest) = bytes.split_first()?;
+                *bytes = rest;
+                let mut gap = u32::from(first & 0x7f);
+                // Most gaps take one byte; the rest at most five.
+                let mut shift = 7;
+                let mut byte = first;
+                while byte & 0x80 != 0 && shift < 32 {
+                    let (&next, rest) = bytes.split_first()?;
+                    *bytes = rest;
+                    gap |= u32::from(next & 0x7f) << shift;
+                    byte = next;
+                    shift += 7;
+                }
+                *previous = previous.wrapping_add(gap);
+                Some(from_document_first(*previous))
+            }
+        }
+    }
+}
+
+fn push_varint(out: &mut Vec<u8>, mut value: u32) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
 
 #[derive(Default)]
 pub(super) struct Vocabulary {
@@ -30,7 +93,8 @@ struct FrozenWords {
     word_ends: Vec<u32>,
     /// End of each word's postings in `postings`.
     posting_ends: Vec<u32>,
-    postings: Vec<u32>,
+    /// Each word's postings, sorted by document, as varints of their gaps.
+    postings: Vec<u8>,
 }
 
 /// The postings of one word in the recent tier; most words (phone numbers) belong to
@@ -68,11 +132,15 @@ impl FrozenWords {
             .unwrap_or_default()
     }
 
-    fn postings(&self, i: usize) -> &[u32] {
+    fn postings(&self, i: usize) -> PostingsIter<'_> {
         let start = if i == 0 { 0 } else { self.posting_ends[i - 1] };
-        self.postings
-            .get(start as usize..self.posting_ends[i] as usize)
-            .unwrap_or_default()
+        PostingsIter::Packed {
+            bytes: self
+                .postings
+                .get(start as usize..self.posting_ends[i] as usize)
+                .unwrap_or_default(),
+            previous: 0,
+        }
     }
 
     /// Index of the first word not less than `word`.
@@ -89,12 +157,18 @@ impl FrozenWords {
         low
     }
 
-    /// Appends a word greater than every word so far (the caller has checked that the
-    /// offsets fit in 32 bits).
-    fn push(&mut self, word: &str, postings: &[u32]) {
+    /// Appends a word greater than every word so far, with its postings (sorted here;
+    /// the caller has checked that the offsets fit in 32 bits).
+    fn push(&mut self, word: &str, postings: &mut [u32]) {
         self.text.push_str(word);
         self.word_ends.push(self.text.len() as u32);
-        self.postings.extend_from_slice(postings);
+        postings.sort_unstable_by_key(|&p| document_first(p));
+        let mut previous = 0;
+        for &posting in postings.iter() {
+            let value = document_first(posting);
+            push_varint(&mut self.postings, value - previous);
+            previous = value;
+        }
         self.posting_ends.push(self.postings.len() as u32);
     }
 }
@@ -119,7 +193,7 @@ impl Vocabulary {
         &self,
         from: &str,
         to: Option<&str>,
-        mut visit: impl FnMut(&str, &[u32]),
+        mut visit: impl FnMut(&str, PostingsIter<'_>),
     ) {
         let frozen = &self.frozen;
         let end = to.map_or(frozen.len(), |to| frozen.lower_bound(to));
@@ -128,12 +202,16 @@ impl Vocabulary {
         }
         let upper = to.map_or(Bound::Unbounded, Bound::Excluded);
         for (word, postings) in self.recent.range::<str, _>((Bound::Included(from), upper)) {
-            visit(word, postings.as_slice());
+            visit(word, PostingsIter::Plain(postings.as_slice().iter()));
         }
     }
 
     /// Calls `visit` with every word that starts with `prefix`, and its postings.
-    pub(super) fn for_each_with_prefix(&self, prefix: &str, mut visit: impl FnMut(&str, &[u32])) {
+    pub(super) fn for_each_with_prefix(
+        &self,
+        prefix: &str,
+        mut visit: impl FnMut(&str, PostingsIter<'_>),
+    ) {
         let frozen = &self.frozen;
         for i in frozen.lower_bound(prefix)..frozen.len() {
             let word = frozen.word(i);
@@ -147,7 +225,7 @@ impl Vocabulary {
             .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(|(word, _)| word.starts_with(prefix))
         {
-            visit(word, postings.as_slice());
+            visit(word, PostingsIter::Plain(postings.as_slice().iter()));
         }
     }
 
@@ -156,7 +234,8 @@ impl Vocabulary {
         if self.recent.is_empty() {
             return;
         }
-        let recent_postings: usize = self.recent.values().map(|p| p.as_slice().len()).sum();
+        // A posting takes at most five bytes as a varint.
+        let recent_postings: usize = self.recent.values().map(|p| 5 * p.as_slice().len()).sum();
         let recent_text: usize = self.recent.keys().map(|w| w.len()).sum();
         let text_len = self.frozen.text.len() + recent_text;
         let postings_len = self.frozen.postings.len() + recent_postings;
@@ -166,13 +245,14 @@ impl Vocabulary {
             return;
         }
         let words = self.frozen.len() + self.recent.len();
+        let postings_capacity = self.frozen.postings.len() + recent_postings / 3;
         let old = std::mem::replace(
             &mut self.frozen,
             FrozenWords {
                 text: String::with_capacity(text_len),
                 word_ends: Vec::with_capacity(words),
                 posting_ends: Vec::with_capacity(words),
-                postings: Vec::with_capacity(postings_len),
+                postings: Vec::with_capacity(postings_capacity),
             },
         );
         let merged = &mut self.frozen;
@@ -187,25 +267,31 @@ impl Vocabulary {
             };
             match order {
                 Ordering::Less => {
-                    merged.push(old.word(i), old.postings(i));
+                    joined.clear();
+                    joined.extend(old.postings(i));
+                    merged.push(old.word(i), &mut joined);
                     i += 1;
                 }
                 Ordering::Equal => {
                     if let Some((word, postings)) = recent.next() {
                         joined.clear();
-                        joined.extend_from_slice(old.postings(i));
+                        joined.extend(old.postings(i));
                         joined.extend_from_slice(postings.as_slice());
-                        merged.push(&word, &joined);
+                        merged.push(&word, &mut joined);
                     }
                     i += 1;
                 }
                 Ordering::Greater => {
                     if let Some((word, postings)) = recent.next() {
-                        merged.push(&word, postings.as_slice());
+                        joined.clear();
+                        joined.extend_from_slice(postings.as_slice());
+                        merged.push(&word, &mut joined);
                     }
                 }
             }
         }
+        // The varints' length was a guess: give back what they did not take.
+        merged.postings.shrink_to_fit();
     }
 }
 
@@ -217,10 +303,13 @@ mod tests {
         let mut out: Vec<(String, Vec<u32>)> = Vec::new();
         vocabulary.for_each_with_prefix(prefix, |word, postings| {
             match out.iter_mut().find(|(w, _)| w == word) {
-                Some((_, held)) => held.extend_from_slice(postings),
-                None => out.push((word.to_owned(), postings.to_vec())),
+                Some((_, held)) => held.extend(postings),
+                None => out.push((word.to_owned(), postings.collect())),
             }
         });
+        for (_, postings) in &mut out {
+            postings.sort_unstable();
+        }
         out.sort();
         out
     }
@@ -262,7 +351,31 @@ mod tests {
         assert!(vocabulary.recent.len() < MIN_RECENT_WORDS);
         assert!(vocabulary.frozen.len() >= 2 * MIN_RECENT_WORDS);
         let mut seen = 0;
-        vocabulary.for_each_with_prefix("w", |_, postings| seen += postings.len());
+        vocabulary.for_each_with_prefix("w", |_, postings| seen += postings.count());
         assert_eq!(seen, 3 * MIN_RECENT_WORDS);
+    }
+
+    #[test]
+    fn packed_postings_read_back_whole_whatever_their_order() {
+        let field_bits = |doc: u32, field: u32| (field << DOC_BITS) | doc;
+        let mut postings = vec![
+            field_bits(70_000, 2),
+            field_bits(3, 1),
+            field_bits(4, 0),
+            field_bits((1 << DOC_BITS) - 1, 3),
+            field_bits(0, 2),
+        ];
+        let mut vocabulary = Vocabulary::default();
+        for &posting in &postings {
+            vocabulary.insert("word", posting);
+        }
+        vocabulary.freeze();
+        let mut read = Vec::new();
+        vocabulary.for_each_with_prefix("word", |_, p| read.extend(p));
+        read.sort_unstable();
+        postings.sort_unstable();
+        assert_eq!(read, postings);
+        // Three of five gaps are small: one byte each.
+        assert!(vocabulary.frozen.postings.len() < 5 * 4);
     }
 }
