@@ -34,6 +34,10 @@ fn search_per_keystroke(c: &mut Criterion) {
         .iter()
         .flat_map(|q| q.char_indices().map(move |(i, ch)| &q[..i + ch.len_utf8()]))
         .collect();
+    let addresses = |key: u32| {
+        let c = &directory[key as usize];
+        [c.upn.as_str(), c.mail.as_str()]
+    };
     let mut out = Vec::with_capacity(100_000);
     let mut group = c.benchmark_group("search_100k");
     group.throughput(Throughput::Elements(keystrokes.len() as u64));
@@ -41,7 +45,7 @@ fn search_per_keystroke(c: &mut Criterion) {
         b.iter(|| {
             let mut found = 0;
             for prefix in &keystrokes {
-                index.search(prefix, &mut out);
+                index.search(prefix, &mut out, addresses);
                 found += out.len();
             }
             found
@@ -51,7 +55,7 @@ fn search_per_keystroke(c: &mut Criterion) {
         group.throughput(Throughput::Elements(1));
         group.bench_function(format!("query/{query}"), |b| {
             b.iter(|| {
-                index.search(query, &mut out);
+                index.search(query, &mut out, addresses);
                 out.len()
             })
         });
@@ -65,7 +69,7 @@ fn search_per_keystroke(c: &mut Criterion) {
             let mut samples: Vec<std::time::Duration> = (0..15)
                 .map(|_| {
                     let t = std::time::Instant::now();
-                    index.search(prefix, &mut out);
+                    index.search(prefix, &mut out, addresses);
                     t.elapsed()
                 })
                 .collect();

@@ -14,7 +14,7 @@ mod vocabulary;
 
 use self::vocabulary::{DOC_BITS, Vocabulary};
 use super::colleague::Colleague;
-use super::text::{fold, words};
+use super::text::{fold, folded_starts_with, words};
 
 /// The part of a colleague a word came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,26 +40,17 @@ const RANK_WHOLE_PREFIX: u8 = 9;
 struct Document {
     key: u32,
     is_alive: bool,
-    /// Where this document's text is in [`SearchIndex::document_text`]: the folded
-    /// display name (for ordering and whole-name prefix matches) from `start` to
-    /// `name_end`, then the folded UPN and mail, each after a '\n' (for queries that
-    /// contain '@'), up to `end`.
-    start: u32,
+    /// Where this document's folded display name (for ordering and whole-name prefix
+    /// matches) is in [`SearchIndex::names`].
+    name_start: u32,
     name_end: u32,
-    end: u32,
 }
 
 impl Document {
-    fn name<'a>(&self, text: &'a str) -> &'a str {
-        text.get(self.start as usize..self.name_end as usize)
+    fn name<'a>(&self, names: &'a str) -> &'a str {
+        names
+            .get(self.name_start as usize..self.name_end as usize)
             .unwrap_or_default()
-    }
-
-    fn addresses<'a>(&self, text: &'a str) -> impl Iterator<Item = &'a str> + use<'a> {
-        text.get(self.name_end as usize..self.end as usize)
-            .unwrap_or_default()
-            .split('\n')
-            .skip(1)
     }
 }
 
@@ -68,11 +59,14 @@ const NO_DOCUMENT: u32 = u32::MAX;
 
 /// A searchable index of colleagues, keyed by the caller's `u32` keys: small numbers
 /// such as row numbers (the index keeps an array as long as the largest key).
+///
+/// It keeps words and names, not addresses: for a query with '@', the caller lends each
+/// colleague's UPN and mail (it holds them anyway).
 #[derive(Default)]
 pub struct SearchIndex {
     documents: Vec<Document>,
-    /// The text of every document, one after the other (one allocation for all).
-    document_text: String,
+    /// The folded display names of all documents, one after the other.
+    names: String,
     /// The live document of each key, or [`NO_DOCUMENT`].
     live_document_of_key: Vec<u32>,
     live_documents: usize,
@@ -150,12 +144,6 @@ impl SearchIndex {
         }
         let doc = self.documents.len() as u32;
         let name = fold(&colleague.display_name);
-        let upn = fold(&colleague.upn);
-        let mail = fold(&colleague.mail);
-        let mut addresses = vec![upn.clone()];
-        if !mail.is_empty() && mail != upn {
-            addresses.push(mail.clone());
-        }
 
         let mut postings: Vec<(String, Field)> = Vec::with_capacity(16);
         for text in [
@@ -165,9 +153,9 @@ impl SearchIndex {
         ] {
             postings.extend(words(text).map(|w| (w.to_owned(), Field::Name)));
         }
-        for address in &addresses {
-            let local = address.split('@').next().unwrap_or_default();
-            postings.extend(words(local).map(|w| (w.to_owned(), Field::Upn)));
+        for address in [&colleague.upn, &colleague.mail] {
+            let local = fold(address.split('@').next().unwrap_or_default());
+            postings.extend(words(&local).map(|w| (w.to_owned(), Field::Upn)));
         }
         for text in [
             &colleague.department,
@@ -193,30 +181,21 @@ impl SearchIndex {
         postings.dedup_by(|later, earlier| {
             later.0 == earlier.0 && (later.1 == Field::Other) == (earlier.1 == Field::Other)
         });
-        let text = &mut self.document_text;
-        let start = text.len();
-        text.push_str(&name);
-        let name_end = text.len();
-        for address in &addresses {
-            text.push('\n');
-            text.push_str(address);
-        }
-        let (Ok(start), Ok(name_end), Ok(end)) = (
-            u32::try_from(start),
-            u32::try_from(name_end),
-            u32::try_from(text.len()),
-        ) else {
+        let names = &mut self.names;
+        let start = names.len();
+        names.push_str(&name);
+        let (Ok(name_start), Ok(name_end)) = (u32::try_from(start), u32::try_from(names.len()))
+        else {
             // Gigabytes of names: refused, as documents beyond MAX_DOCUMENTS are.
-            text.truncate(start);
+            names.truncate(start);
             return;
         };
         self.unordered.push(doc);
         self.documents.push(Document {
             key,
             is_alive: true,
-            start,
+            name_start,
             name_end,
-            end,
         });
         for (word, field) in postings {
             let packed = ((field as u32) << FIELD_SHIFT) | doc;
@@ -251,42 +230,44 @@ impl SearchIndex {
         }
     }
 
-    /// The live document under `key`.
-    fn live_document(&self, key: u32) -> Option<&Document> {
-        let doc = *self.live_document_of_key.get(key as usize)?;
-        self.documents
-            .get(doc as usize)
-            .filter(|_| doc != NO_DOCUMENT)
-    }
-
     /// Searches, writing the matching keys into `out`, best first, then by name.
-    /// An empty query lists everyone in name order.
-    pub fn search(&mut self, query: &str, out: &mut Vec<u32>) {
+    /// An empty query lists everyone in name order. `addresses` gives the UPN and mail
+    /// of a key; it is asked only for queries with '@'.
+    pub fn search<'a>(
+        &mut self,
+        query: &str,
+        out: &mut Vec<u32>,
+        addresses: impl Fn(u32) -> [&'a str; 2],
+    ) {
         out.clear();
         self.order_by_name();
         let folded_query = fold(query);
-        let normalized_query = words(&folded_query).collect::<Vec<_>>().join(" ");
-        if folded_query.contains('@') {
-            let query = folded_query.trim();
-            let local_part = query.split('@').next().unwrap_or_default();
-            if words(local_part).next().is_some() {
-                // Narrow by the words before '@' through the index, then keep those
-                // whose address starts with the whole query.
-                self.search(local_part, out);
-                out.retain(|&key| {
-                    self.live_document(key).is_some_and(|d| {
-                        d.addresses(&self.document_text)
-                            .any(|a| a.starts_with(query))
-                    })
-                });
-            } else {
-                self.search_addresses(query, out);
-            }
+        if !folded_query.contains('@') {
+            self.search_words(&folded_query, out);
             return;
         }
+        let query = folded_query.trim();
+        let local_part = query.split('@').next().unwrap_or_default();
+        if words(local_part).next().is_some() {
+            // Narrow by the words before '@' through the index, then keep those whose
+            // address starts with the whole query.
+            self.search_words(local_part, out);
+            out.retain(|&key| {
+                addresses(key)
+                    .iter()
+                    .any(|a| !a.is_empty() && folded_starts_with(a, query))
+            });
+        } else {
+            self.search_addresses(query, out, addresses);
+        }
+    }
+
+    /// Searches by words: `folded_query` is already folded and has no '@'.
+    fn search_words(&mut self, folded_query: &str, out: &mut Vec<u32>) {
+        let normalized_query = words(folded_query).collect::<Vec<_>>().join(" ");
         // A lone digit is the start of a phone number still being typed ("+3"): it
         // would match most numbers, so it narrows nothing until the second digit.
-        let mut tokens: Vec<&str> = words(&folded_query)
+        let mut tokens: Vec<&str> = words(folded_query)
             .filter(|t| !(t.len() == 1 && t.as_bytes()[0].is_ascii_digit()))
             .map(|t| &t[..t.len().min(MAX_TOKEN_LEN)])
             .collect();
@@ -346,10 +327,7 @@ impl SearchIndex {
             if !document.is_alive || scratch.progress[d] != done {
                 continue;
             }
-            let rank = if document
-                .name(&self.document_text)
-                .starts_with(&normalized_query)
-            {
+            let rank = if document.name(&self.names).starts_with(&normalized_query) {
                 RANK_WHOLE_PREFIX
             } else {
                 scratch.overall[d].min(scratch.current[d])
@@ -366,8 +344,8 @@ impl SearchIndex {
         if self.unordered.is_empty() {
             return;
         }
-        let (documents, text) = (&self.documents, self.document_text.as_str());
-        let by_name_key = |&doc: &u32| (documents[doc as usize].name(text), doc);
+        let (documents, names) = (&self.documents, self.names.as_str());
+        let by_name_key = |&doc: &u32| (documents[doc as usize].name(names), doc);
         self.unordered
             .sort_unstable_by(|a, b| by_name_key(a).cmp(&by_name_key(b)));
         let mut merged = Vec::with_capacity(self.by_name.len() + self.unordered.len());
@@ -388,18 +366,24 @@ impl SearchIndex {
         self.unordered.clear();
     }
 
-    /// A query with '@' is a UPN or mail address: prefix match on the whole address.
-    fn search_addresses(&mut self, query: &str, out: &mut Vec<u32>) {
+    /// A query with '@' and no word before it: "@contoso" finds everyone whose address's
+    /// domain starts so; otherwise the whole address must start with it. (`query` is
+    /// folded.)
+    fn search_addresses<'a>(
+        &self,
+        query: &str,
+        out: &mut Vec<u32>,
+        addresses: impl Fn(u32) -> [&'a str; 2],
+    ) {
+        let matches = |address: &str| match query.strip_prefix('@') {
+            Some(domain) => address
+                .split_once('@')
+                .is_some_and(|(_, d)| folded_starts_with(d, domain)),
+            None => folded_starts_with(address, query),
+        };
         for &doc in &self.by_name {
             let document = &self.documents[doc as usize];
-            // "@contoso" finds everyone whose address's domain starts so.
-            let matches = |address: &str| match query.strip_prefix('@') {
-                Some(domain) => address
-                    .split_once('@')
-                    .is_some_and(|(_, d)| d.starts_with(domain)),
-                None => address.starts_with(query),
-            };
-            if document.is_alive && document.addresses(&self.document_text).any(matches) {
+            if document.is_alive && addresses(document.key).iter().any(|a| matches(a)) {
                 out.push(document.key);
             }
         }
@@ -577,24 +561,27 @@ mod tests {
         }
     }
 
+    fn directory() -> Vec<Colleague> {
+        vec![
+            colleague("Anna", "Rossi", "Sales", "+39 02 5550 1234"),
+            colleague("Marco", "Rossi", "Finance", "+39 02 5550 2000"),
+            colleague("José", "García", "Sales", "+34 91 555 0101"),
+            colleague("Łukasz", "Nowak", "Engineering", "+48 22 555 0199"),
+            colleague("Rosa", "Annunziata", "Legal", "+39 06 555 0001"),
+        ]
+    }
+
     fn index() -> SearchIndex {
-        SearchIndex::build(
-            [
-                colleague("Anna", "Rossi", "Sales", "+39 02 5550 1234"),
-                colleague("Marco", "Rossi", "Finance", "+39 02 5550 2000"),
-                colleague("José", "García", "Sales", "+34 91 555 0101"),
-                colleague("Łukasz", "Nowak", "Engineering", "+48 22 555 0199"),
-                colleague("Rosa", "Annunziata", "Legal", "+39 06 555 0001"),
-            ]
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (i as u32, c)),
-        )
+        SearchIndex::build(directory().iter().enumerate().map(|(i, c)| (i as u32, c)))
     }
 
     fn find(index: &mut SearchIndex, query: &str) -> Vec<u32> {
+        let directory = directory();
         let mut out = Vec::new();
-        index.search(query, &mut out);
+        index.search(query, &mut out, |key| {
+            let c = &directory[key as usize];
+            [c.upn.as_str(), c.mail.as_str()]
+        });
         out
     }
 

@@ -5,14 +5,28 @@
 /// Øyvind -> oyvind), lower-cased. Characters with no transliteration are dropped.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else if let Some(ascii) = deunicode::deunicode_char(c) {
-            out.extend(ascii.chars().map(|a| a.to_ascii_lowercase()));
-        }
-    }
+    out.extend(folded_chars(text));
     out
+}
+
+/// The characters of [`fold`]`(text)`, without building the string.
+pub fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars().flat_map(|c| {
+        let (ascii, transliterated) = if c.is_ascii() {
+            (Some(c.to_ascii_lowercase()), "")
+        } else {
+            (None, deunicode::deunicode_char(c).unwrap_or_default())
+        };
+        ascii
+            .into_iter()
+            .chain(transliterated.chars().map(|a| a.to_ascii_lowercase()))
+    })
+}
+
+/// Whether [`fold`]`(text)` starts with `folded_prefix`, without building it.
+pub fn folded_starts_with(text: &str, folded_prefix: &str) -> bool {
+    let mut folded = folded_chars(text);
+    folded_prefix.chars().all(|p| folded.next() == Some(p))
 }
 
 /// Splits folded text into words: runs of ASCII letters and digits.
@@ -77,6 +91,13 @@ mod tests {
             words("anna.rossi@contoso.com").collect::<Vec<_>>(),
             ["anna", "rossi", "contoso", "com"]
         );
+        assert!(folded_starts_with(
+            "José.García@Contoso.com",
+            "jose.garcia@c"
+        ));
+        assert!(folded_starts_with("Łukasz", ""));
+        assert!(!folded_starts_with("Jo", "jose"));
+        assert!(!folded_starts_with("Maria", "mario"));
     }
 
     #[test]

@@ -205,7 +205,11 @@ impl DirectoryModel {
 
     /// Runs a search (see [`SearchIndex::search`]).
     pub fn search(&mut self, query: &str, out: &mut Vec<u32>) {
-        self.index.search(query, out);
+        let rows = &self.rows;
+        self.index.search(query, out, |key| {
+            rows.get(key as usize)
+                .map_or(["", ""], |r| [r.colleague.upn(), r.colleague.mail()])
+        });
     }
 
     pub fn apply(&mut self, event: PanelEvent, now: SystemTime) {
