@@ -5,6 +5,7 @@
 
 pub mod colleague;
 pub mod held_presence;
+pub mod packed_colleague;
 pub mod presence;
 pub mod search;
 pub mod source_health;

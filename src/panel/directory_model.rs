@@ -13,7 +13,8 @@ use std::time::SystemTime;
 use hashbrown::HashTable;
 
 use super::connection::{ConnectionState, DirectoryChange, PanelEvent};
-use crate::domain::colleague::{PackedColleague, upn_key};
+use crate::domain::colleague::upn_key;
+use crate::domain::packed_colleague::{ColleagueRef, PackedColleague, SharedStrings};
 use crate::domain::search::SearchIndex;
 use crate::domain::text::{MAX_LINE_CHARS, single_line};
 use crate::domain::{
@@ -23,26 +24,31 @@ use crate::domain::{
 /// Presences held for UPNs not (yet) in the directory, at most.
 const MAX_ORPHANS: usize = 200_000;
 
-/// One colleague as the panel shows them.
+/// One colleague as the panel keeps them.
 #[derive(Debug, Clone)]
-pub struct Row {
-    pub colleague: PackedColleague,
+struct Row {
+    colleague: PackedColleague,
     presence: Option<HeldPresence>,
     is_alive: bool,
     listing: u32,
 }
 
-impl Row {
+/// One colleague as the panel shows them.
+#[derive(Clone, Copy)]
+pub struct RowRef<'a> {
+    pub colleague: ColleagueRef<'a>,
+    presence: Option<&'a HeldPresence>,
+}
+
+impl<'a> RowRef<'a> {
     /// The latest presence held, if any.
-    pub fn presence(&self) -> Option<&HeldPresence> {
-        self.presence.as_ref()
+    pub fn presence(self) -> Option<&'a HeldPresence> {
+        self.presence
     }
 
     /// The latest presence held, whole (for drawing one row).
-    pub fn full_presence(&self) -> Option<Presence> {
-        self.presence
-            .as_ref()
-            .map(|p| p.to_presence(self.colleague.upn()))
+    pub fn full_presence(self) -> Option<Presence> {
+        self.presence.map(|p| p.to_presence(self.colleague.upn()))
     }
 }
 
@@ -115,6 +121,8 @@ impl RowsByUpn {
 #[derive(Default)]
 pub struct DirectoryModel {
     rows: Vec<Row>,
+    /// Departments, job titles and offices of the rows, each kept once.
+    shared: SharedStrings,
     row_of_upn: RowsByUpn,
     orphans: HashMap<String, HeldPresence>,
     index: SearchIndex,
@@ -195,8 +203,14 @@ impl DirectoryModel {
         !self.is_live() || !self.is_source_live(technology)
     }
 
-    pub fn row(&self, key: u32) -> Option<&Row> {
-        self.rows.get(key as usize).filter(|r| r.is_alive)
+    pub fn row(&self, key: u32) -> Option<RowRef<'_>> {
+        self.rows
+            .get(key as usize)
+            .filter(|r| r.is_alive)
+            .map(|r| RowRef {
+                colleague: r.colleague.read(&self.shared),
+                presence: r.presence.as_ref(),
+            })
     }
 
     pub fn row_key_of(&self, upn: &str) -> Option<u32> {
@@ -205,10 +219,12 @@ impl DirectoryModel {
 
     /// Runs a search (see [`SearchIndex::search`]).
     pub fn search(&mut self, query: &str, out: &mut Vec<u32>) {
-        let rows = &self.rows;
+        let (rows, shared) = (&self.rows, &self.shared);
         self.index.search(query, out, |key| {
-            rows.get(key as usize)
-                .map_or(["", ""], |r| [r.colleague.upn(), r.colleague.mail()])
+            rows.get(key as usize).map_or(["", ""], |r| {
+                let c = r.colleague.read(shared);
+                [c.upn(), c.mail()]
+            })
         });
     }
 
@@ -301,7 +317,7 @@ impl DirectoryModel {
             Some(row_key) => {
                 let row = &mut self.rows[row_key as usize];
                 row.listing = listing;
-                let packed = PackedColleague::new(&colleague);
+                let packed = PackedColleague::new(&colleague, &mut self.shared);
                 if row.colleague != packed {
                     self.index.insert(row_key, &colleague);
                     row.colleague = packed;
@@ -312,7 +328,7 @@ impl DirectoryModel {
                 self.index.insert(row_key, &colleague);
                 let presence = self.orphans.remove(&key);
                 self.rows.push(Row {
-                    colleague: PackedColleague::new(&colleague),
+                    colleague: PackedColleague::new(&colleague, &mut self.shared),
                     presence,
                     is_alive: true,
                     listing,
@@ -373,15 +389,23 @@ impl DirectoryModel {
         if !are_rows_wasted && !is_index_wasted {
             return;
         }
+        // Repacked with new shared strings, which drops those no one uses any more.
+        let old_shared = std::mem::take(&mut self.shared);
+        let mut index = SearchIndex::new();
         let rows: Vec<Row> = std::mem::take(&mut self.rows)
             .into_iter()
             .filter(|r| r.is_alive)
+            .enumerate()
+            .map(|(i, row)| {
+                let colleague = row.colleague.read(&old_shared).unpack();
+                index.insert(i as u32, &colleague);
+                Row {
+                    colleague: PackedColleague::new(&colleague, &mut self.shared),
+                    ..row
+                }
+            })
             .collect();
         self.row_of_upn.rebuild(&rows);
-        let mut index = SearchIndex::new();
-        for (i, row) in rows.iter().enumerate() {
-            index.insert(i as u32, &row.colleague.unpack());
-        }
         index.pack();
         self.index = index;
         self.rows = rows;

@@ -8,7 +8,7 @@ use egui::{Align2, Color32, FontId, Rect, Sense, pos2, vec2};
 use crate::domain::Presence;
 use crate::panel::app::{PanelApp, UiCommand};
 use crate::panel::connection::ConnectionState;
-use crate::panel::directory_model::Row;
+use crate::panel::directory_model::RowRef;
 use crate::panel::status_icon::{IconKind, icon_shape, paint, palette_for};
 use crate::panel::theme::{chrome_colors, status_colors};
 
@@ -106,7 +106,7 @@ fn empty_state_ui(ui: &mut egui::Ui, app: &PanelApp) {
 fn row_ui(
     ui: &mut egui::Ui,
     app: &PanelApp,
-    row: &Row,
+    row: RowRef<'_>,
     is_selected: bool,
     now: SystemTime,
 ) -> egui::Response {
