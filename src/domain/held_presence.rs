@@ -1,5 +1,5 @@
 //! A presence as a client keeps it for each of many colleagues: the common part inline
-//! in 32 bytes, the rare texts (status message, out-of-office note, values not known
+//! in 24 bytes, the rare texts (status message, out-of-office note, values not known
 //! here) in one box only for those who have them. A [`Presence`] is over four times
 //! that size, which a panel holding 100,000 colleagues feels.
 
@@ -13,9 +13,10 @@ const OTHER_ACTIVITY: u8 = u8::MAX;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldPresence {
     version: u64,
-    /// Milliseconds since the Unix epoch (0: not known, as [`SystemTime::UNIX_EPOCH`]
-    /// means in a [`Presence`]); a `SystemTime` takes twice the room on Linux.
-    since_unix_ms: u64,
+    /// Seconds since the Unix epoch (0: not known, as [`SystemTime::UNIX_EPOCH`] means
+    /// in a [`Presence`]); a `SystemTime` takes four times the room on Linux. Good until
+    /// 2106; later times are kept as the last second it holds.
+    since_unix_secs: u32,
     availability: Availability,
     technology: Technology,
     /// Position in [`Activity::KNOWN`], or [`OTHER_ACTIVITY`].
@@ -65,9 +66,9 @@ impl HeldPresence {
         };
         Self {
             version,
-            since_unix_ms: since
+            since_unix_secs: since
                 .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX)),
             availability,
             technology,
             activity,
@@ -105,11 +106,9 @@ impl HeldPresence {
         self.version
     }
 
-    /// When the colleague entered this state (to the millisecond).
+    /// When the colleague entered this state (to the second: the panel shows minutes).
     pub fn since(&self) -> SystemTime {
-        SystemTime::UNIX_EPOCH
-            .checked_add(Duration::from_millis(self.since_unix_ms))
-            .unwrap_or(SystemTime::UNIX_EPOCH)
+        SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(self.since_unix_secs))
     }
 
     pub fn availability(&self) -> Availability {
@@ -134,7 +133,7 @@ mod tests {
 
     #[test]
     fn keeps_everything_but_the_upn_in_little_room() {
-        assert!(std::mem::size_of::<Option<HeldPresence>>() <= 32);
+        assert!(std::mem::size_of::<Option<HeldPresence>>() <= 24);
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let plain = Presence {
             availability: Availability::BusyIdle,
