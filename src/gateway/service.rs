@@ -29,7 +29,7 @@ pub const MAX_UPNS_PER_REQUEST: usize = 10_000;
 /// Most UPNs one subscription may watch explicitly (watch-all has no limit).
 pub const MAX_WATCHED_UPNS: usize = 200_000;
 /// Presences per snapshot page and per update batch.
-pub const PRESENCES_PER_MESSAGE: usize = 5_000;
+pub const PRESENCES_PER_MESSAGE: usize = 1_000;
 /// Directory changes per message.
 const DIRECTORY_CHANGES_PER_MESSAGE: usize = 1_000;
 /// Messages buffered per subscriber stream before its task waits for the client.

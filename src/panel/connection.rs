@@ -23,7 +23,7 @@ use crate::transport::proto;
 /// Events buffered between the transport and the UI.
 pub const EVENT_CHANNEL_CAPACITY: usize = 4;
 /// Colleagues per directory page (small enough for the UI to index within a frame).
-pub const DIRECTORY_PAGE: u32 = 1_000;
+pub const DIRECTORY_PAGE: u32 = 500;
 /// Longest wait between reconnect attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(4);
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
