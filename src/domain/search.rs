@@ -249,13 +249,14 @@ impl SearchIndex {
         let query = folded_query.trim();
         let local_part = query.split('@').next().unwrap_or_default();
         if words(local_part).next().is_some() {
-            // Narrow by the words before '@' through the index, then keep those whose
-            // address starts with the whole query.
+            // Narrow by the words before '@' through the index, then keep those with an
+            // address that the whole query starts, or starts from one of its words
+            // ("rossi@contoso" finds anna.rossi@contoso.com).
             self.search_words(local_part, out);
             out.retain(|&key| {
                 addresses(key)
                     .iter()
-                    .any(|a| !a.is_empty() && folded_starts_with(a, query))
+                    .any(|a| !a.is_empty() && address_matches(a, query))
             });
         } else {
             self.search_addresses(query, out, addresses);
@@ -497,6 +498,17 @@ fn fuzzy_rank(field: Field) -> u8 {
     }
 }
 
+/// Whether `folded_query` (with '@') starts `address`, or starts it from a word of its
+/// local part.
+fn address_matches(address: &str, folded_query: &str) -> bool {
+    let folded = fold(address);
+    let local_end = folded.find('@').unwrap_or(folded.len());
+    // Folded text is ASCII: every byte offset is a character boundary.
+    (0..=local_end)
+        .filter(|&i| i == 0 || !folded.as_bytes()[i - 1].is_ascii_alphanumeric())
+        .any(|i| folded[i..].starts_with(folded_query))
+}
+
 /// Typos forgiven: none below four letters, one up to seven, two from eight.
 fn allowed_edits(token: &str) -> usize {
     if token.bytes().all(|b| b.is_ascii_digit()) {
@@ -616,6 +628,12 @@ mod tests {
         assert_eq!(find(&mut index, "Jose.Garcia@"), [2]);
         assert_eq!(find(&mut index, "anna.rossi@contoso.com"), [0]);
         assert!(find(&mut index, "anna.rossi@fabrikam").is_empty());
+        assert_eq!(find(&mut index, "rossi@contoso"), [0, 1]);
+        assert_eq!(find(&mut index, "Garcia@"), [2]);
+        assert!(
+            find(&mut index, "ossi@contoso").is_empty(),
+            "from a word's start only"
+        );
         assert_eq!(find(&mut index, "@contoso").len(), 5);
         assert_eq!(find(&mut index, "1234"), [0]);
         assert_eq!(find(&mut index, "+39 02 5550"), [0, 1]);
