@@ -74,10 +74,26 @@ fn frame_time(c: &mut Criterion) {
         .with_size(egui::vec2(1100.0, 760.0))
         .build_eframe(move |cc| PanelApp::new(cc, init));
     let started = Instant::now();
+    let mut load_frames = Vec::new();
     while !(harness.state().model.is_live() && harness.state().model.len() == USERS) {
+        let frame_started = Instant::now();
         harness.step();
+        load_frames.push(frame_started.elapsed());
         assert!(started.elapsed() < Duration::from_secs(120), "initial load");
     }
+    load_frames.sort();
+    let over_16ms = load_frames
+        .iter()
+        .filter(|d| **d > Duration::from_millis(16))
+        .count();
+    println!(
+        "frames while loading: {}, median {:?}, p99 {:?}, slowest {:?}, {} over 16 ms",
+        load_frames.len(),
+        load_frames[load_frames.len() / 2],
+        load_frames[load_frames.len() * 99 / 100],
+        load_frames[load_frames.len() - 1],
+        over_16ms
+    );
     println!(
         "initial load of {USERS} colleagues into the panel: {:?}",
         started.elapsed()

@@ -133,14 +133,18 @@ impl FrozenWords {
     }
 
     fn postings(&self, i: usize) -> PostingsIter<'_> {
-        let start = if i == 0 { 0 } else { self.posting_ends[i - 1] };
         PostingsIter::Packed {
-            bytes: self
-                .postings
-                .get(start as usize..self.posting_ends[i] as usize)
-                .unwrap_or_default(),
+            bytes: self.encoded_postings(i),
             previous: 0,
         }
+    }
+
+    /// The varints of word `i`'s postings, as stored.
+    fn encoded_postings(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.posting_ends[i - 1] };
+        self.postings
+            .get(start as usize..self.posting_ends[i] as usize)
+            .unwrap_or_default()
     }
 
     /// Index of the first word not less than `word`.
@@ -169,6 +173,48 @@ impl FrozenWords {
             push_varint(&mut self.postings, value - previous);
             previous = value;
         }
+        self.posting_ends.push(self.postings.len() as u32);
+    }
+
+    /// Appends a word greater than every word so far, with postings already encoded
+    /// (`encoded`) and more (`more`, sorted here). Documents only get larger numbers, so
+    /// `more` mostly comes after: then `encoded` is copied as it is.
+    fn push_after(&mut self, word: &str, encoded: &[u8], more: &mut [u32]) {
+        more.sort_unstable_by_key(|&p| document_first(p));
+        let last = PostingsIter::Packed {
+            bytes: encoded,
+            previous: 0,
+        }
+        .last()
+        .map_or(0, document_first);
+        let first_more = more.first().map_or(u32::MAX, |&p| document_first(p));
+        if first_more <= last && !encoded.is_empty() {
+            let mut all: Vec<u32> = PostingsIter::Packed {
+                bytes: encoded,
+                previous: 0,
+            }
+            .collect();
+            all.extend_from_slice(more);
+            self.push(word, &mut all);
+            return;
+        }
+        self.text.push_str(word);
+        self.word_ends.push(self.text.len() as u32);
+        self.postings.extend_from_slice(encoded);
+        let mut previous = last;
+        for &posting in more.iter() {
+            let value = document_first(posting);
+            push_varint(&mut self.postings, value - previous);
+            previous = value;
+        }
+        self.posting_ends.push(self.postings.len() as u32);
+    }
+
+    /// Appends a word greater than every word so far, with postings already encoded.
+    fn push_encoded(&mut self, word: &str, encoded: &[u8]) {
+        self.text.push_str(word);
+        self.word_ends.push(self.text.len() as u32);
+        self.postings.extend_from_slice(encoded);
         self.posting_ends.push(self.postings.len() as u32);
     }
 }
@@ -267,17 +313,15 @@ impl Vocabulary {
             };
             match order {
                 Ordering::Less => {
-                    joined.clear();
-                    joined.extend(old.postings(i));
-                    merged.push(old.word(i), &mut joined);
+                    // Most words: copied as they are, not decoded (a merge is a copy).
+                    merged.push_encoded(old.word(i), old.encoded_postings(i));
                     i += 1;
                 }
                 Ordering::Equal => {
                     if let Some((word, postings)) = recent.next() {
                         joined.clear();
-                        joined.extend(old.postings(i));
                         joined.extend_from_slice(postings.as_slice());
-                        merged.push(&word, &mut joined);
+                        merged.push_after(&word, old.encoded_postings(i), &mut joined);
                     }
                     i += 1;
                 }
@@ -324,6 +368,8 @@ mod tests {
         vocabulary.insert("rossi", 4);
         vocabulary.insert("rossini", 5);
         vocabulary.insert("ro", 6);
+        // Out of the usual order (documents grow): read back all the same.
+        vocabulary.insert("bianchi", 0);
         let expected = vec![
             ("ro".to_owned(), vec![6]),
             ("rosa".to_owned(), vec![2]),
@@ -338,8 +384,10 @@ mod tests {
         assert!(words_with_prefix(&vocabulary, "z").is_empty());
 
         let mut in_range = Vec::new();
-        vocabulary.for_each_in_range("b", Some("r"), |word, _| in_range.push(word.to_owned()));
-        assert_eq!(in_range, ["bianchi"]);
+        vocabulary.for_each_in_range("b", Some("r"), |word, postings| {
+            in_range.push((word.to_owned(), postings.collect::<Vec<_>>()));
+        });
+        assert_eq!(in_range, [("bianchi".to_owned(), vec![0, 3])]);
     }
 
     #[test]
