@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 /// Words the recent tier holds before it is merged, at least.
-const MIN_RECENT_WORDS: usize = 8_192;
+const MIN_RECENT_WORDS: usize = 32_768;
 
 /// Low bits of a posting that number its document.
 pub(super) const DOC_BITS: u32 = 28;
