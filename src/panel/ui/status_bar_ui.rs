@@ -8,12 +8,22 @@ use crate::panel::app::PanelApp;
 use crate::panel::connection::ConnectionState;
 use crate::panel::theme::chrome_colors;
 
-use super::format::local_hh_mm;
+use super::format::{local_hh_mm, thousands};
 
 pub fn status_bar_ui(ui: &mut egui::Ui, app: &PanelApp) {
     let colors = chrome_colors(ui.visuals().dark_mode);
     ui.horizontal(|ui| {
         let (dot, text) = match app.model.connection() {
+            None | Some(ConnectionState::Connecting { .. })
+                if !app.model.has_been_live() && !app.model.is_empty() =>
+            {
+                // Connected: the directory is arriving, statuses come after it.
+                let so_far = thousands(app.model.len());
+                (
+                    colors.connecting_dot,
+                    format!("Loading the directory… {so_far} colleagues so far"),
+                )
+            }
             None | Some(ConnectionState::Connecting { .. }) => {
                 (colors.connecting_dot, "Connecting…".to_owned())
             }
