@@ -140,29 +140,34 @@ fn clip_to_bytes(text: &str, max: usize) -> &str {
 impl PackedColleague {
     /// Packs `c`, keeping its shared fields in `shared`.
     pub fn new(c: &Colleague, shared: &mut SharedStrings) -> Self {
-        let clip = |f: &str| clip_to_bytes(f, MAX_PACKED_FIELD_BYTES).to_owned();
+        fn clip(f: &str) -> &str {
+            clip_to_bytes(f, MAX_PACKED_FIELD_BYTES)
+        }
         let (given, surname) = (clip(&c.given_name), clip(&c.surname));
-        let mut flags = 0;
-        let display = if c.display_name == format!("{given} {surname}") {
-            flags |= DISPLAY_IS_FULL_NAME;
-            String::new()
+        let is_full_name = c
+            .display_name
+            .strip_prefix(given)
+            .and_then(|rest| rest.strip_prefix(' '))
+            == Some(surname);
+        let is_mail_upn = !c.mail.is_empty() && c.mail == c.upn;
+        let flags = (if is_full_name {
+            DISPLAY_IS_FULL_NAME
         } else {
-            clip(&c.display_name)
-        };
-        let mail = if !c.mail.is_empty() && c.mail == c.upn {
-            flags |= MAIL_IS_UPN;
-            String::new()
-        } else {
-            clip(&c.mail)
-        };
+            0
+        }) | (if is_mail_upn { MAIL_IS_UPN } else { 0 });
+        let phones = c.business_phones.join("\n");
         let own: [&str; OWN_FIELDS] = [
-            &clip(&c.upn),
-            &given,
-            &surname,
-            &display,
-            &mail,
-            &clip(&c.mobile_phone),
-            &clip(&c.business_phones.join("\n")),
+            clip(&c.upn),
+            given,
+            surname,
+            if is_full_name {
+                ""
+            } else {
+                clip(&c.display_name)
+            },
+            if is_mail_upn { "" } else { clip(&c.mail) },
+            clip(&c.mobile_phone),
+            clip(&phones),
         ];
         let mut text = String::with_capacity(own.iter().map(|f| f.len()).sum::<usize>() + 1);
         let mut ends = [0u16; OWN_FIELDS];

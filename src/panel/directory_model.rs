@@ -413,11 +413,8 @@ impl DirectoryModel {
     }
 }
 
-/// The colleague made safe to show: each field one line of bounded length. The
-/// directory id is dropped: the panel knows colleagues by UPN and never shows the id
-/// (a GUID: 3.6 MB per 100,000 colleagues).
+/// The colleague made safe to show: each field one line of bounded length.
 fn sanitized_colleague(mut c: Colleague) -> Colleague {
-    c.id = String::new();
     for field in [
         &mut c.display_name,
         &mut c.given_name,
