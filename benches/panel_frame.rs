@@ -1,6 +1,8 @@
 //! The panel's per-frame work with 100,000 colleagues while 5,000 presence updates per
 //! second arrive over real gRPC: the real app in an egui_kittest Harness (layout and
 //! accessibility tree, no GPU), fed by a real gateway on loopback.
+// A benchmark crate: an `expect` in a helper fails the benchmark that called it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,12 +10,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui_kittest::Harness;
-use ucx_presence::domain::{Availability, Presence, SourceState, Technology, WinningTechnology};
-use ucx_presence::gateway::{DirectoryUpdate, GatewayConfig, HubSettings, PresenceHub, server};
-use ucx_presence::panel::connection::{ConnectionConfig, ConnectionHandle};
-use ucx_presence::panel::settings::PanelSettings;
-use ucx_presence::panel::{PanelApp, PanelAppInit};
-use ucx_presence::sources::simulator::{Simulator, SimulatorConfig};
+use presence_domain::{Availability, Presence, SourceState, Technology, WinningTechnology};
+use presence_gateway::{GatewayConfig, server};
+use presence_hub::{DirectoryUpdate, HubSettings, PresenceHub};
+use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
+use presence_panel::settings::PanelSettings;
+use presence_panel::{PanelApp, PanelAppInit};
+use presence_sources::simulator::{Simulator, SimulatorConfig};
 
 const USERS: usize = 100_000;
 const UPDATES_PER_SEC: usize = 5_000;

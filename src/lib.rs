@@ -1,18 +1,23 @@
-//! UCX presence: the presence gateway (a local gRPC endpoint fed by presence sources)
-//! and the presence panel (the desktop app attendants watch all day).
+//! The desktop presence panel: an eframe/egui app that shows a whole company's
+//! presence, live, searchable by name or UPN.
 //!
-//! Layers, from the inside out:
-//! - [`domain`]: pure presence and directory model, search. No gRPC, no egui.
-//! - [`config`]: UCX `Presence.ini` settings.
-//! - [`transport`]: generated gRPC code and conversions to and from the domain.
-//! - [`sources`]: where presence comes from (the simulator, and Microsoft Graph for real
-//!   Teams presence).
-//! - [`gateway`]: the presence hub and the gRPC service.
-//! - [`panel`]: the desktop app.
+//! - [`connection`]: the gRPC link on the app's tokio runtime; hands events to the UI.
+//! - [`directory_model`]: the state of the world, applied from those events.
+//! - [`app`]: the eframe app: drains events under a time budget, handles keys, draws.
+//! - [`ui`]: one file per part of the window.
+//! - [`status_icon`], [`theme`]: the icons and every colour.
+//! - [`settings`]: what is remembered between runs.
+//! - [`demo`]: the simulated gateway run inside the panel for `--demo`.
+//! - [`memory`]: gives memory freed after a bulk load back to the system.
 
-pub mod config;
-pub mod domain;
-pub mod gateway;
-pub mod panel;
-pub mod sources;
-pub mod transport;
+pub mod app;
+pub mod connection;
+pub mod demo;
+pub mod directory_model;
+pub mod memory;
+pub mod settings;
+pub mod status_icon;
+pub mod theme;
+pub mod ui;
+
+pub use app::{PanelApp, PanelAppInit};

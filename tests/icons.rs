@@ -1,8 +1,10 @@
 //! The PNGs in assets/icons/ are the icons the panel draws: same geometry, same colours.
+// A test crate: an `expect` in a helper fails the test that called it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ucx_presence::panel::status_icon::{app_icon_shape, icon_shape, rasterize};
-use ucx_presence::panel::theme::{IconPalette, LIGHT};
-use ucx_presence::panel::ui::legend_ui::{APP_ICON_PNG, ICON_PNG_SIZE, ICON_PNGS, decode_png};
+use presence_panel::status_icon::{app_icon_shape, icon_shape, rasterize};
+use presence_panel::theme::{IconPalette, LIGHT};
+use presence_panel::ui::legend_ui::{APP_ICON_PNG, ICON_PNG_SIZE, ICON_PNGS, decode_png};
 
 #[test]
 fn asset_pngs_match_the_drawn_icons() {

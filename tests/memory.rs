@@ -3,15 +3,17 @@
 //!
 //! The budget is for the live heap the model keeps; the process's resident size adds the
 //! GUI toolkit and the graphics driver (see the README's performance table).
+// A test crate: an `expect` in a helper fails the test that called it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use ucx_presence::domain::search::SearchIndex;
-use ucx_presence::panel::connection::PanelEvent;
-use ucx_presence::panel::directory_model::DirectoryModel;
-use ucx_presence::sources::simulator::{Simulator, SimulatorConfig};
+use presence_domain::search::SearchIndex;
+use presence_panel::connection::PanelEvent;
+use presence_panel::directory_model::DirectoryModel;
+use presence_sources::simulator::{Simulator, SimulatorConfig};
 
 struct CountingAllocator;
 

@@ -1,7 +1,9 @@
 //! The real panel app in an egui_kittest Harness, against a real in-process gateway
 //! over gRPC on 127.0.0.1.
+// A test crate: an `expect` in a helper fails the test that called it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use presence_test_support as common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,11 +11,12 @@ use std::time::{Duration, Instant};
 use common::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use ucx_presence::domain::{Availability, Colleague, Technology, WinningTechnology};
-use ucx_presence::gateway::{DirectoryUpdate, GatewayConfig, PresenceHub, RunningGateway, server};
-use ucx_presence::panel::connection::{ConnectionConfig, ConnectionHandle};
-use ucx_presence::panel::settings::PanelSettings;
-use ucx_presence::panel::{PanelApp, PanelAppInit};
+use presence_domain::{Availability, Colleague, Technology, WinningTechnology};
+use presence_gateway::{GatewayConfig, RunningGateway, server};
+use presence_hub::{DirectoryUpdate, PresenceHub};
+use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
+use presence_panel::settings::PanelSettings;
+use presence_panel::{PanelApp, PanelAppInit};
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
@@ -133,8 +136,8 @@ fn company() -> Arc<PresenceHub> {
         .map(|(given, surname, department)| {
             let upn = format!(
                 "{}.{}@contoso.com",
-                ucx_presence::domain::text::fold(given),
-                ucx_presence::domain::text::fold(surname)
+                presence_domain::text::fold(given),
+                presence_domain::text::fold(surname)
             );
             Colleague {
                 id: upn.clone(),
@@ -151,10 +154,10 @@ fn company() -> Arc<PresenceHub> {
         .collect();
     let presences = colleagues
         .iter()
-        .map(|c| ucx_presence::domain::Presence {
+        .map(|c| presence_domain::Presence {
             availability: Availability::Available,
             since: std::time::SystemTime::now() - Duration::from_secs(12 * 60 + 5),
-            ..ucx_presence::domain::Presence::unknown(&c.upn)
+            ..presence_domain::Presence::unknown(&c.upn)
         })
         .collect();
     hub.apply_directory(
@@ -280,11 +283,11 @@ fn a_presence_change_shows_up() {
     });
     fixture.hub.publish(
         Technology::MsTeams,
-        vec![ucx_presence::domain::Presence {
+        vec![presence_domain::Presence {
             availability: Availability::Busy,
-            activity: ucx_presence::domain::Activity::InACall,
+            activity: presence_domain::Activity::InACall,
             since: std::time::SystemTime::now(),
-            ..ucx_presence::domain::Presence::unknown("anna.rossi@contoso.com")
+            ..presence_domain::Presence::unknown("anna.rossi@contoso.com")
         }],
     );
     wait_for(&mut harness, "Anna busy", |app| {
@@ -316,10 +319,10 @@ fn killing_the_gateway_shows_stale_and_restarting_brings_it_back_live() {
 
     fixture.hub.publish(
         Technology::MsTeams,
-        vec![ucx_presence::domain::Presence {
+        vec![presence_domain::Presence {
             availability: Availability::Away,
             since: std::time::SystemTime::now(),
-            ..ucx_presence::domain::Presence::unknown("jose.garcia@contoso.com")
+            ..presence_domain::Presence::unknown("jose.garcia@contoso.com")
         }],
     );
     fixture.restart_gateway();

@@ -1,0 +1,26 @@
+//! The contract between panels and the gateway, `ucx.presence.v1`: code generated from
+//! `proto/ucx/presence/v1/presence.proto`, conversions between it and the domain
+//! ([`convert`]), connecting as a client ([`client`]), the bearer token both ends use
+//! ([`access_token`]) and the message limits both ends agree on ([`limits`]).
+//!
+//! Must never depend on the hub, the sources or a GUI crate: it is the wire, nothing
+//! more. Only this crate, the gateway's service and the panel's connection module touch
+//! generated types.
+
+pub mod access_token;
+pub mod client;
+pub mod convert;
+pub mod limits;
+
+pub use access_token::{AccessToken, TokenFileError};
+pub use client::{ConnectError, PresenceClient, connect};
+
+/// Generated protobuf messages and gRPC client/server for `ucx.presence.v1`.
+#[allow(clippy::all, missing_docs)]
+pub mod proto {
+    tonic::include_proto!("ucx.presence.v1");
+}
+
+/// The encoded file descriptor set of the contract, served by gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/presence_descriptor.bin"));

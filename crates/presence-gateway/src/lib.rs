@@ -1,0 +1,19 @@
+//! The presence gateway, the UCX presence endpoint: the gRPC server that panels
+//! subscribe to, over the hub that sources feed.
+//!
+//! - [`service`]: the `ucx.presence.v1` service; one task per subscription.
+//! - [`server`]: listener, health, reflection, limits, access control, shutdown.
+//! - [`auth`]: the bearer-token interceptor.
+//! - [`check`]: `presence-gateway check`, a client that proves a gateway serves.
+//! - [`presence_ini_file`]: reading `Presence.ini` from disk.
+//!
+//! Must never depend on a GUI crate (eframe, egui, winit, glow): the crate graph keeps
+//! `presence-gateway.exe` free of them.
+
+pub mod auth;
+pub mod check;
+pub mod presence_ini_file;
+pub mod server;
+pub mod service;
+
+pub use server::{GatewayConfig, GatewayError, RunningGateway};

@@ -1,0 +1,385 @@
+//! `presence-gateway`: the local UCX presence endpoint.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use presence_contract::{AccessToken, TokenFileError};
+use presence_domain::PresenceIni;
+use presence_gateway::check::CheckError;
+use presence_gateway::presence_ini_file::{self, LoadPresenceIniError};
+use presence_gateway::{GatewayConfig, GatewayError, server};
+use presence_hub::{HubSettings, PresenceHub};
+use presence_sources::graph::credentials::CredentialsError;
+use presence_sources::graph::http::ClientBuildError;
+use presence_sources::graph::{self, AuthError, GraphConfig, GraphSetupError, ProxySetting};
+use presence_sources::simulator::{self, SimulatorConfig};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "presence-gateway",
+    version,
+    about = "The local UCX presence endpoint: serves colleagues' Teams presence over gRPC."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Connect to a running gateway, subscribe to everyone and report what arrives.
+    Check {
+        /// The gateway to check.
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        endpoint: String,
+        /// File holding the gateway's access token.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 10)]
+        timeout_secs: u64,
+    },
+    /// Sign in to Microsoft Graph once (device-code flow) and store the refresh token
+    /// for `--source graph`.
+    Login {
+        /// The Entra ID tenant: its id or a verified domain (contoso.onmicrosoft.com).
+        #[arg(long)]
+        tenant: String,
+        /// The application (client) id of the app registration.
+        #[arg(long)]
+        client_id: String,
+        /// The identity platform (sovereign clouds have their own).
+        #[arg(long, default_value = graph::DEFAULT_AUTHORITY_URL)]
+        authority_url: String,
+        /// Graph's root: the scopes asked for are this cloud's.
+        #[arg(long, default_value = graph::DEFAULT_GRAPH_BASE_URL)]
+        graph_base_url: String,
+        /// HTTPS proxy (otherwise HTTPS_PROXY / NO_PROXY from the environment).
+        #[arg(long)]
+        proxy: Option<String>,
+        /// Where to store the sign-in (default: the per-user data folder).
+        #[arg(long)]
+        credentials_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Source {
+    /// A simulated company (the embedded default).
+    Sim,
+    /// Microsoft Graph: real Teams presence (run `presence-gateway login` first).
+    Graph,
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on. Anything but loopback requires --token-file.
+    #[arg(long, default_value = server::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Where presence comes from.
+    #[arg(long, value_enum, default_value = "sim")]
+    source: Source,
+    /// Simulated colleagues.
+    #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    users: u32,
+    /// Seed of the simulated company (same seed, same company).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulated presence changes per second across the company.
+    #[arg(long, default_value_t = 25.0)]
+    changes_per_sec: f64,
+    /// A UCX Presence.ini (MSTeamsPresence.Enable, RichPresence.WinningTechnology).
+    /// Without it, Teams presence is on and wins.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// File holding the access token that callers must send as a bearer token.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Seconds between heartbeats on each subscription (1 to 10: panels take 20 s of
+    /// silence for a lost link).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10))]
+    heartbeat_secs: u64,
+    /// Graph's root (sovereign clouds and tests point elsewhere).
+    #[arg(long, default_value = graph::DEFAULT_GRAPH_BASE_URL)]
+    graph_base_url: String,
+    /// The identity platform for token refreshes (default: the one used at login).
+    #[arg(long)]
+    authority_url: Option<String>,
+    /// HTTPS proxy for Graph (otherwise HTTPS_PROXY / NO_PROXY from the environment).
+    #[arg(long)]
+    proxy: Option<String>,
+    /// The stored sign-in (default: the per-user data folder).
+    #[arg(long)]
+    credentials_file: Option<PathBuf>,
+    /// With --source graph: refuse to start unless the stored sign-in is for this tenant.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// With --source graph: refuse to start unless the stored sign-in is for this app.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Minutes between two listings of the Graph directory.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    directory_refresh_mins: u64,
+    /// Shortest seconds between two presence polls of the same colleague.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    min_poll_secs: u64,
+    /// Log level: error, warn, info, debug or trace (or a tracing filter).
+    #[arg(long, default_value = "info")]
+    log_level: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.serve.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("presence-gateway: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Check {
+            endpoint,
+            token_file,
+            timeout_secs,
+        }) => runtime.block_on(check(&endpoint, token_file, timeout_secs)),
+        Some(Command::Login {
+            tenant,
+            client_id,
+            authority_url,
+            graph_base_url,
+            proxy,
+            credentials_file,
+        }) => runtime.block_on(login(
+            graph::IdentitySettings {
+                authority_url,
+                tenant,
+                client_id,
+                scope: graph::graph_scopes(&graph_base_url),
+            },
+            proxy,
+            credentials_file,
+        )),
+        None => runtime.block_on(serve(cli.serve)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("presence-gateway: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Why a command failed; printed once, as one line, before a non-zero exit.
+#[derive(Debug, thiserror::Error)]
+enum CommandError {
+    #[error(transparent)]
+    TokenFile(#[from] TokenFileError),
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error(transparent)]
+    HttpClient(#[from] ClientBuildError),
+    #[error(transparent)]
+    Login(#[from] AuthError),
+    #[error(
+        "the sign-in in {path} is for tenant {tenant} and application {client_id}; run `presence-gateway login` with the tenant and application wanted"
+    )]
+    OtherSignIn {
+        path: PathBuf,
+        tenant: String,
+        client_id: String,
+    },
+    #[error(transparent)]
+    PresenceIni(#[from] LoadPresenceIniError),
+    #[error(transparent)]
+    GraphSetup(#[from] GraphSetupError),
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+}
+
+fn load_token(path: Option<PathBuf>) -> Result<Option<AccessToken>, TokenFileError> {
+    path.map(|p| AccessToken::from_file(&p)).transpose()
+}
+
+async fn check(
+    endpoint: &str,
+    token_file: Option<PathBuf>,
+    timeout_secs: u64,
+) -> Result<(), CommandError> {
+    let token = load_token(token_file)?;
+    let report =
+        presence_gateway::check::check(endpoint, token.as_ref(), Duration::from_secs(timeout_secs))
+            .await?;
+    println!(
+        "ok: {endpoint} serves {} colleagues; snapshot of {} presences (gateway instance {})",
+        report.directory_size, report.snapshot_presences, report.gateway_instance_id
+    );
+    Ok(())
+}
+
+fn credentials_path(explicit: Option<PathBuf>) -> Result<PathBuf, CredentialsError> {
+    match explicit {
+        Some(path) => Ok(path),
+        None => graph::credentials::default_path(),
+    }
+}
+
+fn proxy_setting(proxy: Option<String>) -> ProxySetting {
+    proxy.map_or(ProxySetting::FromEnvironment, ProxySetting::Url)
+}
+
+async fn login(
+    identity: graph::IdentitySettings,
+    proxy: Option<String>,
+    credentials_file: Option<PathBuf>,
+) -> Result<(), CommandError> {
+    let credentials_path = credentials_path(credentials_file)?;
+    let http = graph::http::build_client(&proxy_setting(proxy), Duration::from_secs(30))?;
+    let request = graph::LoginRequest {
+        identity,
+        credentials_path: credentials_path.clone(),
+        protocol_second: Duration::from_secs(1),
+    };
+    graph::login(&http, &request, |prompt| {
+        println!(
+            "To sign in, open {} in a browser and enter the code {} (valid for {} minutes).",
+            prompt.verification_uri,
+            prompt.user_code,
+            prompt.expires_in.as_secs().div_ceil(60)
+        );
+        println!("Sign in with an account of the tenant; waiting...");
+    })
+    .await?;
+    println!(
+        "Signed in. The refresh token is stored in {} (readable by you only); `presence-gateway --source graph` now starts without signing in.",
+        credentials_path.display()
+    );
+    Ok(())
+}
+
+/// Refuses a stored sign-in for another tenant or app than the one named on the command
+/// line (without names, any stored sign-in will do; a missing one is reported by the
+/// source, which waits for `login`).
+fn check_stored_identity(
+    path: &std::path::Path,
+    tenant: Option<&str>,
+    client_id: Option<&str>,
+) -> Result<(), CommandError> {
+    if tenant.is_none() && client_id.is_none() {
+        return Ok(());
+    }
+    let Some(stored) = graph::credentials::load(path)? else {
+        return Ok(());
+    };
+    let is_other_tenant = tenant.is_some_and(|t| !t.eq_ignore_ascii_case(&stored.tenant));
+    let is_other_app = client_id.is_some_and(|c| !c.eq_ignore_ascii_case(&stored.client_id));
+    if is_other_tenant || is_other_app {
+        return Err(CommandError::OtherSignIn {
+            path: path.to_owned(),
+            tenant: stored.tenant,
+            client_id: stored.client_id,
+        });
+    }
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> Result<(), CommandError> {
+    let ini = match &args.config {
+        Some(path) => presence_ini_file::load(path)?,
+        None => PresenceIni::embedded_default(),
+    };
+    for (line, key) in &ini.ignored_keys {
+        tracing::warn!(
+            line,
+            key,
+            "Presence.ini: key not used by the presence gateway, ignored"
+        );
+    }
+    tracing::info!(
+        ms_teams_enabled = ini.ms_teams_enabled,
+        winning_technology = ?ini.winning_technology,
+        "presence settings"
+    );
+    let token = load_token(args.token_file)?;
+    let hub = PresenceHub::new(HubSettings {
+        winning_technology: ini.winning_technology,
+        ms_teams_enabled: ini.ms_teams_enabled,
+    });
+    let source_task = match args.source {
+        Source::Sim => simulator::spawn(
+            hub.clone(),
+            SimulatorConfig {
+                users: args.users as usize,
+                seed: args.seed,
+                changes_per_sec: args.changes_per_sec.clamp(0.0, 1_000_000.0),
+                ..SimulatorConfig::default()
+            },
+        ),
+        Source::Graph => {
+            let path = credentials_path(args.credentials_file)?;
+            check_stored_identity(&path, args.tenant.as_deref(), args.client_id.as_deref())?;
+            let mut config = GraphConfig::new(path);
+            config.graph_base_url = args.graph_base_url;
+            config.authority_override = args.authority_url;
+            config.proxy = proxy_setting(args.proxy);
+            config.directory_refresh = Duration::from_secs(args.directory_refresh_mins * 60);
+            config.budget.min_cycle = Duration::from_secs(args.min_poll_secs);
+            graph::spawn(hub.clone(), config)?
+        }
+    };
+    let config = GatewayConfig {
+        listen: args.listen,
+        token,
+        heartbeat_interval: Duration::from_secs(args.heartbeat_secs),
+    };
+    let running = server::start(hub, config).await?;
+    println!("presence-gateway listening on {}", running.endpoint_url());
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    source_task.abort();
+    Ok(running.shutdown().await?)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

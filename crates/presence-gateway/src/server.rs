@@ -1,0 +1,155 @@
+//! Starting and stopping the gRPC server: presence service, health, reflection, access
+//! control and message limits on one listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use presence_contract::AccessToken;
+use presence_contract::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
+use presence_contract::proto::presence_service_server::PresenceServiceServer;
+use presence_hub::PresenceHub;
+
+use crate::auth::AuthInterceptor;
+use crate::service::PresenceServiceImpl;
+
+/// The default listen address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub listen: SocketAddr,
+    /// Required to listen on anything but loopback.
+    pub token: Option<AccessToken>,
+    pub heartbeat_interval: Duration,
+}
+
+impl GatewayConfig {
+    /// Loopback on an ephemeral port, no token: for tests and the panel's demo mode.
+    pub fn loopback_ephemeral() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: None,
+            heartbeat_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(
+        "refusing to listen on {0}, which is not a loopback address, without an access token: pass --token-file"
+    )]
+    TokenRequired(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("the gRPC server failed: {0}")]
+    Serve(#[from] tonic::transport::Error),
+}
+
+/// A running server. Dropping it does not stop it; call [`RunningGateway::shutdown`].
+pub struct RunningGateway {
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl RunningGateway {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://ip:port`, for clients.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// Ends every stream with UNAVAILABLE, stops accepting, and waits for the server.
+    pub async fn shutdown(self) -> Result<(), GatewayError> {
+        let _ = self.shutdown.send(true);
+        match self.task.await {
+            Ok(result) => result.map_err(GatewayError::from),
+            Err(join_error) => {
+                tracing::error!(%join_error, "the gRPC server task panicked");
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops at once without waiting (for tests that simulate a crash).
+    pub fn abort(self) {
+        self.task.abort();
+    }
+}
+
+/// Binds and starts serving on the current tokio runtime.
+pub async fn start(
+    hub: Arc<PresenceHub>,
+    config: GatewayConfig,
+) -> Result<RunningGateway, GatewayError> {
+    if !config.listen.ip().is_loopback() && config.token.is_none() {
+        return Err(GatewayError::TokenRequired(config.listen));
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| GatewayError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| GatewayError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+
+    let service = PresenceServiceImpl::new(hub, config.heartbeat_interval, shutdown_rx.clone());
+    let presence = PresenceServiceServer::new(service)
+        .max_decoding_message_size(MAX_REQUEST_BYTES)
+        .max_encoding_message_size(MAX_RESPONSE_BYTES);
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<PresenceServiceServer<PresenceServiceImpl>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(presence_contract::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    let mut shutdown_signal = shutdown_rx;
+    let router = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .layer(tonic::service::InterceptorLayer::new(AuthInterceptor::new(
+            config.token,
+        )))
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(presence);
+    let task = tokio::spawn(async move {
+        router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                let _ = shutdown_signal.wait_for(|&stop| stop).await;
+                // Let subscription tasks send their final status before connections close.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            })
+            .await
+    });
+    tracing::info!(%local_addr, "presence gateway listening");
+    Ok(RunningGateway {
+        local_addr,
+        shutdown: shutdown_tx,
+        task,
+    })
+}

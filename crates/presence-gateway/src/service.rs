@@ -1,0 +1,399 @@
+//! The `ucx.presence.v1.PresenceService` gRPC service over the presence hub.
+//!
+//! Each subscription is one task that alone writes to its stream, so what a client
+//! receives is always in order: a snapshot of what it starts watching, then batches of
+//! the latest presence of whoever changed, directory changes, and heartbeats. A slow
+//! client only makes its own task wait; the hub keeps marking colleagues dirty, and the
+//! task sends their latest state when the client catches up.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{mpsc, watch};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use presence_contract::convert::timestamp_from_system_time;
+use presence_contract::proto;
+use presence_contract::proto::presence_service_server::PresenceService;
+use presence_domain::colleague::validate_upn;
+use presence_hub::{DirectoryChange, PresenceHub, SubscriberQueue};
+
+/// Default and largest page of `ListDirectory`.
+pub const DEFAULT_DIRECTORY_PAGE: u32 = 1_000;
+pub const MAX_DIRECTORY_PAGE: u32 = 10_000;
+/// Most UPNs in one `GetPresence` or one watch request.
+pub const MAX_UPNS_PER_REQUEST: usize = 10_000;
+/// Most UPNs one subscription may watch explicitly (watch-all has no limit).
+pub const MAX_WATCHED_UPNS: usize = 200_000;
+/// Presences per snapshot page and per update batch.
+pub const PRESENCES_PER_MESSAGE: usize = 1_000;
+/// Directory changes per message.
+const DIRECTORY_CHANGES_PER_MESSAGE: usize = 1_000;
+/// Messages buffered per subscriber stream before its task waits for the client.
+const STREAM_BUFFER: usize = 8;
+
+type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The service. Cheap to clone.
+#[derive(Clone)]
+pub struct PresenceServiceImpl {
+    hub: Arc<PresenceHub>,
+    heartbeat_interval: Duration,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl PresenceServiceImpl {
+    pub fn new(
+        hub: Arc<PresenceHub>,
+        heartbeat_interval: Duration,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        Self {
+            hub,
+            heartbeat_interval,
+            shutdown,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl PresenceService for PresenceServiceImpl {
+    type ListDirectoryStream = ResponseStream<proto::ListDirectoryResponse>;
+    type SubscribeStream = ResponseStream<proto::SubscribeResponse>;
+
+    async fn list_directory(
+        &self,
+        request: Request<proto::ListDirectoryRequest>,
+    ) -> Result<Response<Self::ListDirectoryStream>, Status> {
+        let page_size = match request.get_ref().page_size {
+            0 => DEFAULT_DIRECTORY_PAGE,
+            n if n > MAX_DIRECTORY_PAGE => {
+                return Err(Status::invalid_argument(format!(
+                    "page_size {n} is larger than the maximum of {MAX_DIRECTORY_PAGE}"
+                )));
+            }
+            n => n,
+        } as usize;
+        let (colleagues, revision) = {
+            let view = self.hub.view();
+            let colleagues: Vec<_> = (0..view.slot_count())
+                .filter_map(|slot| view.entry(slot).map(|e| e.colleague.clone()))
+                .collect();
+            (colleagues, view.directory_revision())
+        };
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            let total_count = colleagues.len() as u32;
+            let pages = colleagues.len().div_ceil(page_size).max(1);
+            for page in 0..pages {
+                let chunk = colleagues
+                    .get(page * page_size..((page + 1) * page_size).min(colleagues.len()))
+                    .unwrap_or_default();
+                let message = proto::ListDirectoryResponse {
+                    colleagues: chunk.iter().map(|c| proto::Colleague::from(&**c)).collect(),
+                    directory_revision: revision,
+                    total_count,
+                    last_page: page + 1 == pages,
+                };
+                if tx.send(Ok(message)).await.is_err() {
+                    return; // the client left
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_presence(
+        &self,
+        request: Request<proto::GetPresenceRequest>,
+    ) -> Result<Response<proto::GetPresenceResponse>, Status> {
+        let upns = request.into_inner().upns;
+        if upns.len() > MAX_UPNS_PER_REQUEST {
+            return Err(Status::resource_exhausted(format!(
+                "{} UPNs requested; at most {MAX_UPNS_PER_REQUEST} per request",
+                upns.len()
+            )));
+        }
+        check_upns(&upns)?;
+        let view = self.hub.view();
+        let mut response = proto::GetPresenceResponse::default();
+        for upn in upns {
+            match view.slot_of(&upn).and_then(|slot| view.entry(slot)) {
+                Some(entry) => response
+                    .presences
+                    .push(proto::Presence::from(entry.presence)),
+                None => response.unknown_upns.push(upn),
+            }
+        }
+        Ok(Response::new(response))
+    }
+
+    async fn subscribe(
+        &self,
+        request: Request<Streaming<proto::SubscribeRequest>>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let session = Subscription {
+            hub: self.hub.clone(),
+            queue: self.hub.subscribe(),
+            tx,
+        };
+        tokio::spawn(session.run(inbound, self.heartbeat_interval, self.shutdown.clone()));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+fn check_upns(upns: &[String]) -> Result<(), Status> {
+    for (index, upn) in upns.iter().enumerate() {
+        if let Err(err) = validate_upn(upn) {
+            return Err(Status::invalid_argument(format!("upns[{index}]: {err}")));
+        }
+    }
+    Ok(())
+}
+
+type Outbound = mpsc::Sender<Result<proto::SubscribeResponse, Status>>;
+
+/// Why a subscription ends.
+enum End {
+    /// The client went away or finished; nothing more to send.
+    ClientGone,
+    /// End the stream with this status.
+    Status(Status),
+}
+
+struct Subscription {
+    hub: Arc<PresenceHub>,
+    queue: Arc<SubscriberQueue>,
+    tx: Outbound,
+}
+
+impl Subscription {
+    async fn run(
+        mut self,
+        mut inbound: Streaming<proto::SubscribeRequest>,
+        heartbeat_interval: Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        // The first heartbeat comes one interval in: the snapshot is what a client
+        // hears first.
+        let mut heartbeat = tokio::time::interval_at(
+            tokio::time::Instant::now() + heartbeat_interval,
+            heartbeat_interval,
+        );
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let end = loop {
+            let step = tokio::select! {
+                biased;
+                _ = shutdown.changed() => Err(End::Status(Status::unavailable("the presence gateway is shutting down"))),
+                message = inbound.message() => match message {
+                    Ok(Some(request)) => self.handle_request(request).await,
+                    Ok(None) => Err(End::ClientGone),
+                    // A request the server could not decode (too large, malformed) ends the
+                    // stream with its status; if the client is gone, nobody reads it.
+                    Err(status) => {
+                        tracing::debug!(%status, "subscriber request stream failed");
+                        Err(End::Status(status))
+                    }
+                },
+                () = self.queue.changed() => self.send_pending().await,
+                _ = heartbeat.tick() => self.send_heartbeat().await,
+            };
+            if let Err(end) = step {
+                break end;
+            }
+        };
+        if let End::Status(status) = end {
+            tracing::debug!(%status, "ending subscription");
+            let _ = self.tx.send(Err(status)).await;
+        }
+    }
+
+    async fn handle_request(&mut self, request: proto::SubscribeRequest) -> Result<(), End> {
+        use proto::subscribe_request::Request as R;
+        match request.request {
+            None => Err(End::Status(Status::invalid_argument(
+                "SubscribeRequest carries no request (watch, watch_all or unwatch)",
+            ))),
+            Some(R::Watch(watch)) => {
+                if watch.upns.len() > MAX_UPNS_PER_REQUEST {
+                    return Err(End::Status(Status::resource_exhausted(format!(
+                        "{} UPNs in one watch request; at most {MAX_UPNS_PER_REQUEST}",
+                        watch.upns.len()
+                    ))));
+                }
+                check_upns(&watch.upns).map_err(End::Status)?;
+                let (watched_now, _) = self.queue.watch_counts();
+                if watched_now + watch.upns.len() > MAX_WATCHED_UPNS {
+                    return Err(End::Status(Status::resource_exhausted(format!(
+                        "a subscription may watch at most {MAX_WATCHED_UPNS} UPNs; use watch_all to watch everyone"
+                    ))));
+                }
+                let (slots, unknown, complete_through) = self.hub.watch(&self.queue, &watch.upns);
+                self.send_snapshot(slots, unknown, watch.resume.as_ref(), complete_through)
+                    .await
+            }
+            Some(R::WatchAll(all)) => {
+                let (slots, complete_through) = self.hub.watch_all(&self.queue);
+                self.send_snapshot(slots, Vec::new(), all.resume.as_ref(), complete_through)
+                    .await
+            }
+            Some(R::Unwatch(unwatch)) => {
+                if unwatch.upns.len() > MAX_UPNS_PER_REQUEST {
+                    return Err(End::Status(Status::resource_exhausted(format!(
+                        "{} UPNs in one unwatch request; at most {MAX_UPNS_PER_REQUEST}",
+                        unwatch.upns.len()
+                    ))));
+                }
+                self.hub.unwatch(&self.queue, &unwatch.upns);
+                Ok(())
+            }
+        }
+    }
+
+    async fn send(&self, event: proto::subscribe_response::Event) -> Result<(), End> {
+        let message = proto::SubscribeResponse { event: Some(event) };
+        self.tx.send(Ok(message)).await.map_err(|_| End::ClientGone)
+    }
+
+    async fn send_snapshot(
+        &self,
+        slots: Vec<u32>,
+        unknown_upns: Vec<String>,
+        resume: Option<&proto::ResumeFrom>,
+        complete_through: u64,
+    ) -> Result<(), End> {
+        let after_version = resume
+            .filter(|r| r.gateway_instance_id == self.hub.instance_id())
+            .map(|r| r.after_version);
+        let pages = slots.len().div_ceil(PRESENCES_PER_MESSAGE).max(1);
+        let mut unknown_upns = Some(unknown_upns);
+        for (index, chunk) in slots
+            .chunks(PRESENCES_PER_MESSAGE.max(1))
+            .chain(
+                // An empty watch set still gets one (empty) snapshot page.
+                std::iter::once(&[][..]).filter(|_| slots.is_empty()),
+            )
+            .enumerate()
+        {
+            let (presences, revision) = {
+                let view = self.hub.view();
+                let presences: Vec<proto::Presence> = chunk
+                    .iter()
+                    .filter_map(|&slot| view.entry(slot))
+                    .filter(|e| after_version.is_none_or(|after| e.presence.version > after))
+                    .map(|e| proto::Presence::from(e.presence))
+                    .collect();
+                (presences, view.directory_revision())
+            };
+            let is_last = index + 1 == pages;
+            let snapshot = proto::Snapshot {
+                presences,
+                unknown_upns: unknown_upns.take().unwrap_or_default(),
+                last_page: is_last,
+                // Every page reads the latest state, which is at least as new as what
+                // was current when the watch began.
+                complete_through_version: if is_last { complete_through } else { 0 },
+                gateway_instance_id: self.hub.instance_id().to_owned(),
+                directory_revision: revision,
+                is_delta: after_version.is_some(),
+            };
+            self.send(proto::subscribe_response::Event::Snapshot(snapshot))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn send_pending(&self) -> Result<(), End> {
+        let (pending, complete_through) = self.hub.take(&self.queue);
+        if pending.is_overflowed {
+            return Err(End::Status(Status::aborted(
+                "this subscriber fell too far behind on directory changes; list the directory and subscribe again",
+            )));
+        }
+        if !pending.directory_changes.is_empty() {
+            for chunk in pending
+                .directory_changes
+                .chunks(DIRECTORY_CHANGES_PER_MESSAGE)
+            {
+                // The revision these changes complete, not one read later.
+                let revision = chunk.last().map_or(0, |(revision, _)| *revision);
+                let changes = chunk
+                    .iter()
+                    .map(|(_, change)| directory_change_to_wire(change))
+                    .collect();
+                self.send(proto::subscribe_response::Event::Directory(
+                    proto::DirectoryChanges {
+                        changes,
+                        directory_revision: revision,
+                    },
+                ))
+                .await?;
+            }
+        }
+        let chunks = pending.presence_slots.chunks(PRESENCES_PER_MESSAGE);
+        let last = chunks.len().saturating_sub(1);
+        for (index, chunk) in chunks.enumerate() {
+            let presences: Vec<proto::Presence> = {
+                let view = self.hub.view();
+                chunk
+                    .iter()
+                    .filter_map(|&slot| view.entry(slot))
+                    .map(|e| proto::Presence::from(e.presence))
+                    .collect()
+            };
+            if !presences.is_empty() {
+                // After the last batch the client holds everything up to the version
+                // that was current when this work was taken.
+                let complete_through_version = if index == last { complete_through } else { 0 };
+                self.send(proto::subscribe_response::Event::Updates(
+                    proto::PresenceBatch {
+                        presences,
+                        complete_through_version,
+                    },
+                ))
+                .await?;
+            }
+        }
+        if pending.is_health_changed {
+            self.send_heartbeat().await?;
+        }
+        Ok(())
+    }
+
+    async fn send_heartbeat(&self) -> Result<(), End> {
+        let heartbeat = heartbeat(&self.hub);
+        self.send(proto::subscribe_response::Event::Heartbeat(heartbeat))
+            .await
+    }
+}
+
+fn heartbeat(hub: &PresenceHub) -> proto::Heartbeat {
+    let view = hub.view();
+    proto::Heartbeat {
+        server_time: Some(timestamp_from_system_time(SystemTime::now())),
+        directory_revision: view.directory_revision(),
+        latest_version: hub.latest_version(),
+        sources: view
+            .sources()
+            .iter()
+            .map(proto::SourceHealth::from)
+            .collect(),
+    }
+}
+
+fn directory_change_to_wire(change: &DirectoryChange) -> proto::DirectoryChange {
+    let (kind, colleague) = match change {
+        DirectoryChange::Added(c) => (proto::DirectoryChangeKind::Added, c),
+        DirectoryChange::Changed(c) => (proto::DirectoryChangeKind::Changed, c),
+        DirectoryChange::Removed(c) => (proto::DirectoryChangeKind::Removed, c),
+    };
+    proto::DirectoryChange {
+        kind: kind as i32,
+        colleague: Some(proto::Colleague::from(&**colleague)),
+    }
+}

@@ -1,0 +1,619 @@
+//! The panel's state of the world: the directory, everyone's latest presence, the link
+//! and source health, and the search index. Applies transport events; knows nothing of
+//! drawing.
+//!
+//! Rules it keeps: a presence update older than the version held is discarded; a full
+//! snapshot is authoritative; presence for someone not yet in the directory waits for
+//! them; nothing is shown as live unless the link is live and its source is live.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::time::SystemTime;
+
+use hashbrown::HashTable;
+
+use super::connection::{ConnectionState, DirectoryChange, PanelEvent};
+use presence_domain::colleague::upn_key;
+use presence_domain::packed_colleague::{ColleagueRef, PackedColleague, SharedStrings};
+use presence_domain::search::SearchIndex;
+use presence_domain::text::{MAX_LINE_CHARS, single_line};
+use presence_domain::{
+    Colleague, HeldPresence, Presence, SourceHealth, SourceState, StatusMessage, Technology,
+};
+
+/// Presences held for UPNs not (yet) in the directory, at most.
+const MAX_ORPHANS: usize = 200_000;
+
+/// One colleague as the panel keeps them.
+#[derive(Debug, Clone)]
+struct Row {
+    colleague: PackedColleague,
+    presence: Option<HeldPresence>,
+    is_alive: bool,
+    listing: u32,
+}
+
+/// One colleague as the panel shows them.
+#[derive(Clone, Copy)]
+pub struct RowRef<'a> {
+    pub colleague: ColleagueRef<'a>,
+    presence: Option<&'a HeldPresence>,
+}
+
+impl<'a> RowRef<'a> {
+    /// The latest presence held, if any.
+    pub fn presence(self) -> Option<&'a HeldPresence> {
+        self.presence
+    }
+
+    /// The latest presence held, whole (for drawing one row).
+    pub fn full_presence(self) -> Option<Presence> {
+        self.presence.map(|p| p.to_presence(self.colleague.upn()))
+    }
+}
+
+/// Row numbers by UPN, matched case-insensitively, without a second copy of each UPN:
+/// the table holds row numbers and reads the UPNs from the rows.
+#[derive(Default)]
+struct RowsByUpn {
+    table: HashTable<u32>,
+    hasher: RandomState,
+}
+
+/// A UPN as matched: trimmed, lower-cased.
+fn upn_chars(upn: &str) -> impl Iterator<Item = char> + '_ {
+    upn.trim().chars().flat_map(char::to_lowercase)
+}
+
+fn hash_upn(hasher: &RandomState, upn: &str) -> u64 {
+    let mut state = hasher.build_hasher();
+    for c in upn_chars(upn) {
+        state.write_u32(u32::from(c));
+    }
+    state.finish()
+}
+
+fn is_same_upn(a: &str, b: &str) -> bool {
+    upn_chars(a).eq(upn_chars(b))
+}
+
+impl RowsByUpn {
+    fn get(&self, rows: &[Row], upn: &str) -> Option<u32> {
+        let hash = hash_upn(&self.hasher, upn);
+        self.table
+            .find(hash, |&key| {
+                is_same_upn(rows[key as usize].colleague.upn(), upn)
+            })
+            .copied()
+    }
+
+    /// Adds `key`, whose row (already in `rows`) has a UPN not in the table.
+    fn insert(&mut self, rows: &[Row], key: u32) {
+        let hasher = &self.hasher;
+        let hash = hash_upn(hasher, rows[key as usize].colleague.upn());
+        self.table.insert_unique(hash, key, |&k| {
+            hash_upn(hasher, rows[k as usize].colleague.upn())
+        });
+    }
+
+    fn remove(&mut self, rows: &[Row], upn: &str) -> Option<u32> {
+        let hash = hash_upn(&self.hasher, upn);
+        let entry = self
+            .table
+            .find_entry(hash, |&key| {
+                is_same_upn(rows[key as usize].colleague.upn(), upn)
+            })
+            .ok()?;
+        Some(entry.remove().0)
+    }
+
+    fn rebuild(&mut self, rows: &[Row]) {
+        self.table.clear();
+        self.table.reserve(rows.len(), |&k| {
+            hash_upn(&self.hasher, rows[k as usize].colleague.upn())
+        });
+        for key in 0..rows.len() as u32 {
+            self.insert(rows, key);
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct DirectoryModel {
+    rows: Vec<Row>,
+    /// Departments, job titles and offices of the rows, each kept once.
+    shared: SharedStrings,
+    row_of_upn: RowsByUpn,
+    orphans: HashMap<String, HeldPresence>,
+    index: SearchIndex,
+    live_rows: usize,
+    listing: u32,
+    connection: Option<ConnectionState>,
+    /// When the link last stopped being live (for "last known at").
+    lost_at: Option<SystemTime>,
+    has_been_live: bool,
+    sources: Vec<SourceHealth>,
+    /// Bumped when rows are added, removed, renamed or renumbered.
+    directory_revision: u64,
+    /// Bumped when any presence changes.
+    presence_revision: u64,
+    discarded_updates: u64,
+}
+
+impl DirectoryModel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.live_rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live_rows == 0
+    }
+
+    pub fn directory_revision(&self) -> u64 {
+        self.directory_revision
+    }
+
+    pub fn presence_revision(&self) -> u64 {
+        self.presence_revision
+    }
+
+    /// Updates discarded because they were older than what was held.
+    pub fn discarded_updates(&self) -> u64 {
+        self.discarded_updates
+    }
+
+    pub fn connection(&self) -> Option<&ConnectionState> {
+        self.connection.as_ref()
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.connection
+            .as_ref()
+            .is_some_and(ConnectionState::is_live)
+    }
+
+    pub fn has_been_live(&self) -> bool {
+        self.has_been_live
+    }
+
+    /// When the link stopped being live, while it is not.
+    pub fn lost_at(&self) -> Option<SystemTime> {
+        if self.is_live() { None } else { self.lost_at }
+    }
+
+    pub fn sources(&self) -> &[SourceHealth] {
+        &self.sources
+    }
+
+    /// Whether `technology`'s source is delivering live presence. Until the gateway has
+    /// said so (on every new link), it is not.
+    pub fn is_source_live(&self, technology: Technology) -> bool {
+        self.sources
+            .iter()
+            .find(|s| s.technology == technology)
+            .is_some_and(|s| s.state != SourceState::Stale)
+    }
+
+    /// Whether a presence from `technology` must be shown as stale (not live).
+    pub fn is_stale(&self, technology: Technology) -> bool {
+        !self.is_live() || !self.is_source_live(technology)
+    }
+
+    pub fn row(&self, key: u32) -> Option<RowRef<'_>> {
+        self.rows
+            .get(key as usize)
+            .filter(|r| r.is_alive)
+            .map(|r| RowRef {
+                colleague: r.colleague.read(&self.shared),
+                presence: r.presence.as_ref(),
+            })
+    }
+
+    pub fn row_key_of(&self, upn: &str) -> Option<u32> {
+        self.row_of_upn.get(&self.rows, upn)
+    }
+
+    /// Runs a search (see [`SearchIndex::search`]).
+    pub fn search(&mut self, query: &str, out: &mut Vec<u32>) {
+        let (rows, shared) = (&self.rows, &self.shared);
+        self.index.search(query, out, |key| {
+            rows.get(key as usize).map_or(["", ""], |r| {
+                let c = r.colleague.read(shared);
+                [c.upn(), c.mail()]
+            })
+        });
+    }
+
+    pub fn apply(&mut self, event: PanelEvent, now: SystemTime) {
+        match event {
+            PanelEvent::State(state) => {
+                let was_live = self.is_live();
+                if !state.is_live() {
+                    // Whatever the sources were, it is not known now.
+                    self.sources.clear();
+                }
+                if state.is_live() {
+                    self.has_been_live = true;
+                    self.lost_at = None;
+                } else if was_live || self.lost_at.is_none() {
+                    self.lost_at = Some(now);
+                }
+                self.connection = Some(state);
+                self.presence_revision += 1;
+            }
+            PanelEvent::DirectoryPage {
+                colleagues,
+                is_first,
+                is_last,
+            } => {
+                if is_first {
+                    self.listing = self.listing.wrapping_add(1);
+                }
+                for colleague in colleagues {
+                    self.upsert(colleague);
+                }
+                if is_last {
+                    let stale: Vec<String> = self
+                        .rows
+                        .iter()
+                        .filter(|r| r.is_alive && r.listing != self.listing)
+                        .map(|r| r.colleague.upn().to_owned())
+                        .collect();
+                    for upn in stale {
+                        self.remove(&upn);
+                    }
+                    self.compact_if_needed();
+                    self.index.pack();
+                }
+                self.directory_revision += 1;
+            }
+            PanelEvent::Snapshot {
+                presences,
+                is_delta,
+                ..
+            } => {
+                for presence in presences {
+                    self.set_presence(presence, !is_delta);
+                }
+                self.presence_revision += 1;
+            }
+            PanelEvent::Presences(presences) => {
+                for presence in presences {
+                    self.set_presence(presence, false);
+                }
+                self.presence_revision += 1;
+            }
+            PanelEvent::DirectoryChanges(changes) => {
+                for change in changes {
+                    match change {
+                        DirectoryChange::Added(c) | DirectoryChange::Changed(c) => self.upsert(c),
+                        DirectoryChange::Removed(c) => self.remove(&c.upn),
+                    }
+                }
+                self.compact_if_needed();
+                self.directory_revision += 1;
+            }
+            PanelEvent::SourceHealth(sources) => {
+                if sources != self.sources {
+                    self.sources = sources;
+                    self.presence_revision += 1;
+                }
+            }
+        }
+    }
+
+    fn upsert(&mut self, colleague: Colleague) {
+        let colleague = sanitized_colleague(colleague);
+        let key = colleague.upn_key();
+        if key.is_empty() {
+            return;
+        }
+        let listing = self.listing;
+        match self.row_of_upn.get(&self.rows, &key) {
+            Some(row_key) => {
+                let row = &mut self.rows[row_key as usize];
+                row.listing = listing;
+                let packed = PackedColleague::new(&colleague, &mut self.shared);
+                if row.colleague != packed {
+                    self.index.insert(row_key, &colleague);
+                    row.colleague = packed;
+                }
+            }
+            None => {
+                let row_key = self.rows.len() as u32;
+                self.index.insert(row_key, &colleague);
+                let presence = self.orphans.remove(&key);
+                self.rows.push(Row {
+                    colleague: PackedColleague::new(&colleague, &mut self.shared),
+                    presence,
+                    is_alive: true,
+                    listing,
+                });
+                self.row_of_upn.insert(&self.rows, row_key);
+                self.live_rows += 1;
+            }
+        }
+    }
+
+    fn remove(&mut self, upn: &str) {
+        if let Some(row_key) = self.row_of_upn.remove(&self.rows, upn) {
+            let row = &mut self.rows[row_key as usize];
+            row.is_alive = false;
+            row.presence = None;
+            self.index.remove(row_key);
+            self.live_rows -= 1;
+        }
+    }
+
+    /// Keeps a presence unless an equal or newer one is held (or, for an authoritative
+    /// snapshot, always).
+    fn set_presence(&mut self, presence: Presence, is_authoritative: bool) {
+        let presence = sanitized_presence(presence);
+        let row_key = self.row_of_upn.get(&self.rows, &presence.upn);
+        let Some(row_key) = row_key else {
+            let key = upn_key(&presence.upn);
+            match self.orphans.get(&key) {
+                Some(held) if !is_authoritative && held.version() >= presence.version => {
+                    self.discarded_updates += 1;
+                }
+                Some(_) => {
+                    self.orphans.insert(key, HeldPresence::new(presence));
+                }
+                None if self.orphans.len() < MAX_ORPHANS => {
+                    self.orphans.insert(key, HeldPresence::new(presence));
+                }
+                None => {}
+            }
+            return;
+        };
+        let slot = &mut self.rows[row_key as usize].presence;
+        match slot {
+            Some(held) if !is_authoritative && held.version() >= presence.version => {
+                self.discarded_updates += 1;
+            }
+            // The row holds the UPN already: no second copy per colleague.
+            _ => *slot = Some(HeldPresence::new(presence)),
+        }
+    }
+
+    /// Drops removed rows once they are a large share, renumbering the rest.
+    fn compact_if_needed(&mut self) {
+        let dead = self.rows.len() - self.live_rows;
+        let are_rows_wasted = dead >= 1_000 && dead * 4 >= self.rows.len();
+        // Changed colleagues leave their old entry in the index too.
+        let is_index_wasted = self.index.dead_len() >= 1_000 && self.index.dead_ratio() >= 0.25;
+        if !are_rows_wasted && !is_index_wasted {
+            return;
+        }
+        // Repacked with new shared strings, which drops those no one uses any more.
+        let old_shared = std::mem::take(&mut self.shared);
+        let mut index = SearchIndex::new();
+        let rows: Vec<Row> = std::mem::take(&mut self.rows)
+            .into_iter()
+            .filter(|r| r.is_alive)
+            .enumerate()
+            .map(|(i, row)| {
+                let colleague = row.colleague.read(&old_shared).unpack();
+                index.insert(i as u32, &colleague);
+                Row {
+                    colleague: PackedColleague::new(&colleague, &mut self.shared),
+                    ..row
+                }
+            })
+            .collect();
+        self.row_of_upn.rebuild(&rows);
+        index.pack();
+        self.index = index;
+        self.rows = rows;
+        self.directory_revision += 1;
+    }
+}
+
+/// The colleague made safe to show: each field one line of bounded length.
+fn sanitized_colleague(mut c: Colleague) -> Colleague {
+    for field in [
+        &mut c.display_name,
+        &mut c.given_name,
+        &mut c.surname,
+        &mut c.mail,
+        &mut c.department,
+        &mut c.job_title,
+        &mut c.office,
+        &mut c.mobile_phone,
+    ] {
+        *field = single_line(field, MAX_LINE_CHARS);
+    }
+    for phone in &mut c.business_phones {
+        *phone = single_line(phone, MAX_LINE_CHARS);
+    }
+    if c.display_name.is_empty() {
+        c.display_name = c.upn.clone();
+    }
+    c
+}
+
+fn sanitized_presence(mut p: Presence) -> Presence {
+    p.status_message = p.status_message.map(|m| StatusMessage {
+        text: single_line(&m.text, MAX_LINE_CHARS),
+        expires_at: m.expires_at,
+    });
+    p.out_of_office.message = single_line(&p.out_of_office.message, MAX_LINE_CHARS);
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use presence_domain::Availability;
+
+    fn colleague(upn: &str, name: &str) -> Colleague {
+        Colleague {
+            upn: upn.into(),
+            display_name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn presence(upn: &str, availability: Availability, version: u64) -> Presence {
+        Presence {
+            availability,
+            version,
+            ..Presence::unknown(upn)
+        }
+    }
+
+    fn availability_of(model: &DirectoryModel, upn: &str) -> Option<Availability> {
+        let key = model.row_key_of(upn)?;
+        model.row(key)?.presence().map(HeldPresence::availability)
+    }
+
+    #[test]
+    fn older_updates_are_discarded_and_snapshots_are_authoritative() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues: vec![colleague("a@x", "A")],
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        model.apply(
+            PanelEvent::Presences(vec![presence("a@x", Availability::Busy, 10)]),
+            now,
+        );
+        model.apply(
+            PanelEvent::Presences(vec![presence("a@x", Availability::Away, 9)]),
+            now,
+        );
+        assert_eq!(availability_of(&model, "a@x"), Some(Availability::Busy));
+        assert_eq!(model.discarded_updates(), 1);
+        // A full snapshot (e.g. after the gateway restarted) replaces whatever is held.
+        model.apply(
+            PanelEvent::Snapshot {
+                presences: vec![presence("a@x", Availability::Available, 3)],
+                is_delta: false,
+                is_last: true,
+            },
+            now,
+        );
+        assert_eq!(
+            availability_of(&model, "a@x"),
+            Some(Availability::Available)
+        );
+    }
+
+    #[test]
+    fn presence_waits_for_its_colleague_and_listings_reconcile() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        model.apply(
+            PanelEvent::Presences(vec![presence("late@x", Availability::Busy, 5)]),
+            now,
+        );
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues: vec![colleague("late@x", "Late"), colleague("gone@x", "Gone")],
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        assert_eq!(availability_of(&model, "late@x"), Some(Availability::Busy));
+        assert_eq!(model.len(), 2);
+        // A new listing without "gone@x" removes it.
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues: vec![colleague("late@x", "Late")],
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        assert_eq!(model.len(), 1);
+        assert!(model.row_key_of("gone@x").is_none());
+        let mut out = Vec::new();
+        model.search("gone", &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn hostile_text_is_made_safe_once() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        let name = format!("\u{202E}Evil\nName\t{}", "x".repeat(5_000));
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues: vec![colleague("e@x", &name)],
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        let row = model
+            .row(model.row_key_of("e@x").expect("row"))
+            .expect("row");
+        assert!(row.colleague.display_name().starts_with("Evil Name x"));
+        assert!(row.colleague.display_name().chars().count() <= MAX_LINE_CHARS + 1);
+        assert!(
+            !row.colleague
+                .display_name()
+                .chars()
+                .any(|c| c.is_control() || c == '\u{202E}')
+        );
+    }
+
+    #[test]
+    fn staleness_follows_link_and_source() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        let p = presence("a@x", Availability::Available, 1);
+        let teams_live = || {
+            PanelEvent::SourceHealth(vec![SourceHealth {
+                technology: Technology::MsTeams,
+                state: SourceState::Live,
+                detail: String::new(),
+                since: now,
+            }])
+        };
+        assert!(model.is_stale(p.technology), "not live before the link is");
+        model.apply(PanelEvent::State(ConnectionState::Live), now);
+        assert!(
+            model.is_stale(p.technology),
+            "not live before the gateway says its source is"
+        );
+        model.apply(teams_live(), now);
+        assert!(!model.is_stale(p.technology));
+        model.apply(
+            PanelEvent::SourceHealth(vec![SourceHealth {
+                technology: Technology::MsTeams,
+                state: SourceState::Stale,
+                detail: "Graph unreachable".into(),
+                since: now,
+            }]),
+            now,
+        );
+        assert!(model.is_stale(p.technology));
+        model.apply(teams_live(), now);
+        model.apply(
+            PanelEvent::State(ConnectionState::Reconnecting {
+                attempt: 1,
+                last_error: "refused".into(),
+                retry_at: std::time::Instant::now(),
+            }),
+            now,
+        );
+        assert!(model.is_stale(p.technology));
+        assert_eq!(model.lost_at(), Some(now));
+        model.apply(PanelEvent::State(ConnectionState::Live), now);
+        assert!(
+            model.is_stale(p.technology),
+            "health from before the loss is forgotten"
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! `presence-panel`: the desktop presence panel for attendant consoles.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
+use presence_panel::demo::DemoGateway;
+use presence_panel::settings::{self, PanelSettings, ThemeChoice};
+use presence_panel::ui::legend_ui::{APP_ICON_PNG, decode_png, write_icon_pngs};
+use presence_panel::{PanelApp, PanelAppInit};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "presence-panel",
+    version,
+    about = "Colleagues' Teams presence, live and searchable, for attendant consoles."
+)]
+struct Cli {
+    /// Run a simulated company inside the panel (a real gateway on a free loopback port).
+    #[arg(long)]
+    demo: bool,
+    /// Colleagues in the --demo company.
+    #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    demo_users: u32,
+    /// The presence gateway to use for this run (default: from settings,
+    /// http://127.0.0.1:50051).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// File holding the gateway's access token.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Theme for this run.
+    #[arg(long, value_parser = ["light", "dark"])]
+    theme: Option<String>,
+    /// Settings file to use instead of the per-user one.
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Log level: error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Write the icon PNGs into this folder and exit.
+    #[arg(long, hide = true)]
+    write_icons: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    presence_panel::memory::tune_allocator();
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    if let Some(dir) = &cli.write_icons {
+        return match write_icon_pngs(dir) {
+            Ok(paths) => {
+                println!("wrote {} icons to {}", paths.len(), dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("presence-panel: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("presence-panel: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let settings_path = cli.settings.clone().or_else(settings::default_path);
+    let loaded = PanelSettings::load(settings_path.as_deref());
+    let mut settings = loaded.settings;
+    if let Some(theme) = cli.theme.as_deref() {
+        settings.theme = if theme == "dark" {
+            ThemeChoice::Dark
+        } else {
+            ThemeChoice::Light
+        };
+    }
+    // One link needs one thread; the demo also runs a gateway, which takes a second.
+    // (Each allocating thread also holds a heap arena of its own: fewer is leaner.)
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(if cli.demo { 2 } else { 1 })
+        .thread_name("presence-transport")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+
+    let mut keep_alive: Vec<Box<dyn std::any::Any>> = Vec::new();
+    let (endpoint, token_file) = if cli.demo {
+        let demo = runtime
+            .block_on(DemoGateway::start(cli.demo_users as usize, 1))
+            .map_err(|e| format!("cannot start the demo gateway: {e}"))?;
+        let url = demo.endpoint_url();
+        tracing::info!(%url, users = cli.demo_users, "demo gateway started");
+        keep_alive.push(Box::new(demo));
+        (url, None)
+    } else {
+        (
+            cli.endpoint
+                .clone()
+                .unwrap_or_else(|| settings.endpoint.clone()),
+            cli.token_file
+                .clone()
+                .or_else(|| settings.token_file.clone()),
+        )
+    };
+
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(if cli.demo {
+            "Presence Panel — demo company"
+        } else {
+            "Presence Panel"
+        })
+        .with_app_id("presence-panel")
+        .with_inner_size([settings.window_width, settings.window_height])
+        .with_min_inner_size([520.0, 360.0]);
+    match decode_png(APP_ICON_PNG) {
+        Ok((width, height, rgba)) => {
+            viewport = viewport.with_icon(egui::IconData {
+                rgba,
+                width,
+                height,
+            })
+        }
+        Err(err) => tracing::warn!(%err, "cannot decode the window icon"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    let endpoint_label = if cli.demo {
+        format!("{endpoint} (demo)")
+    } else {
+        endpoint.clone()
+    };
+    let runtime_handle = runtime.handle().clone();
+    keep_alive.push(Box::new(runtime));
+    eframe::run_native(
+        "presence-panel",
+        options,
+        Box::new(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let connection = ConnectionHandle::start(
+                &runtime_handle,
+                ConnectionConfig {
+                    endpoint,
+                    token_file,
+                },
+                Arc::new(move || ctx.request_repaint()),
+            );
+            Ok(Box::new(PanelApp::new(
+                cc,
+                PanelAppInit {
+                    connection,
+                    settings,
+                    settings_path,
+                    startup_warning: loaded.warning,
+                    endpoint_label,
+                    keep_alive,
+                },
+            )))
+        }),
+    )
+    .map_err(|e| format!("cannot open the window: {e}"))
+}
+
+/// Logs to stderr, and on Windows release builds (no console) to a file in the
+/// per-user data folder.
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let log_file = if cfg!(all(windows, not(debug_assertions))) {
+        directories::ProjectDirs::from("com", "UCX", "Presence Panel").and_then(|dirs| {
+            let dir = dirs.data_local_dir().join("logs");
+            std::fs::create_dir_all(&dir).ok()?;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("presence-panel.log"))
+                .ok()
+        })
+    } else {
+        None
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match log_file {
+        Some(file) => builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .init(),
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+}

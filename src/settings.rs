@@ -1,0 +1,184 @@
+//! The panel's persisted settings: one TOML file in the per-user config folder
+//! (`%APPDATA%\UCX\Presence Panel\config\settings.toml` on Windows,
+//! `~/.config/presence-panel/settings.toml` on Linux).
+//!
+//! A damaged file never stops the panel: it starts on defaults and shows a warning.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:50051";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeChoice {
+    #[default]
+    Light,
+    Dark,
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Best match first, then by name.
+    #[default]
+    Relevance,
+    /// Who can take a call first.
+    Status,
+}
+
+/// Everything the panel remembers between runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PanelSettings {
+    /// The presence gateway, e.g. `http://127.0.0.1:50051`.
+    pub endpoint: String,
+    /// A file holding the gateway's access token (never the token itself).
+    pub token_file: Option<PathBuf>,
+    pub window_width: f32,
+    pub window_height: f32,
+    pub theme: ThemeChoice,
+    pub sort: SortOrder,
+    pub available_only: bool,
+}
+
+impl Default for PanelSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: DEFAULT_ENDPOINT.to_owned(),
+            token_file: None,
+            window_width: 1100.0,
+            window_height: 760.0,
+            theme: ThemeChoice::Light,
+            sort: SortOrder::Relevance,
+            available_only: false,
+        }
+    }
+}
+
+/// Settings as loaded, with a warning to show when the file was damaged.
+#[derive(Debug, Clone)]
+pub struct LoadedSettings {
+    pub settings: PanelSettings,
+    pub warning: Option<String>,
+    pub path: Option<PathBuf>,
+}
+
+/// The settings file's path in the per-user config folder.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("com", "UCX", "Presence Panel")
+        .map(|dirs| dirs.config_dir().join("settings.toml"))
+}
+
+impl PanelSettings {
+    /// Loads from `path`; a missing file means defaults, a damaged one defaults plus a
+    /// warning.
+    pub fn load(path: Option<&Path>) -> LoadedSettings {
+        let Some(path) = path else {
+            return LoadedSettings {
+                settings: Self::default(),
+                warning: Some("No per-user config folder: settings will not be saved.".to_owned()),
+                path: None,
+            };
+        };
+        let (settings, warning) = match std::fs::read_to_string(path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
+            Err(err) => (
+                Self::default(),
+                Some(format!(
+                    "Cannot read settings from {}: {err}. Using defaults.",
+                    path.display()
+                )),
+            ),
+            Ok(text) => match toml::from_str::<Self>(&text) {
+                Ok(settings) => settings.sanitized(),
+                Err(err) => (
+                    Self::default(),
+                    Some(format!(
+                        "Settings file {} is damaged ({}). Using defaults; it will be rewritten on exit.",
+                        path.display(),
+                        presence_domain::text::single_line(err.message(), 120)
+                    )),
+                ),
+            },
+        };
+        LoadedSettings {
+            settings,
+            warning,
+            path: Some(path.to_owned()),
+        }
+    }
+
+    /// Clamps absurd values back into range.
+    fn sanitized(mut self) -> (Self, Option<String>) {
+        let mut problems = Vec::new();
+        if !(self.window_width.is_finite() && (320.0..=10_000.0).contains(&self.window_width)) {
+            self.window_width = Self::default().window_width;
+            problems.push("window_width");
+        }
+        if !(self.window_height.is_finite() && (240.0..=10_000.0).contains(&self.window_height)) {
+            self.window_height = Self::default().window_height;
+            problems.push("window_height");
+        }
+        if !(self.endpoint.starts_with("http://") || self.endpoint.starts_with("https://")) {
+            self.endpoint = DEFAULT_ENDPOINT.to_owned();
+            problems.push("endpoint");
+        }
+        let warning = (!problems.is_empty()).then(|| {
+            format!(
+                "Settings out of range were reset to defaults: {}.",
+                problems.join(", ")
+            )
+        });
+        (self, warning)
+    }
+
+    /// Writes the settings atomically (temp file, then rename).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
+        let temp = path.with_extension("toml.tmp");
+        std::fs::write(&temp, text)?;
+        std::fs::rename(&temp, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_missing_and_damaged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("settings.toml");
+        let loaded = PanelSettings::load(Some(&path));
+        assert_eq!(loaded.settings, PanelSettings::default());
+        assert!(loaded.warning.is_none());
+
+        let settings = PanelSettings {
+            theme: ThemeChoice::Dark,
+            endpoint: "http://10.0.0.5:50051".into(),
+            ..PanelSettings::default()
+        };
+        settings.save(&path).expect("saved");
+        assert_eq!(PanelSettings::load(Some(&path)).settings, settings);
+
+        std::fs::write(&path, "endpoint = [not toml").expect("write");
+        let loaded = PanelSettings::load(Some(&path));
+        assert_eq!(loaded.settings, PanelSettings::default());
+        assert!(loaded.warning.expect("warned").contains("damaged"));
+
+        std::fs::write(&path, "window_width = 1e30\ntheme = \"dark\"\n").expect("write");
+        let loaded = PanelSettings::load(Some(&path));
+        assert_eq!(
+            loaded.settings.window_width,
+            PanelSettings::default().window_width
+        );
+        assert_eq!(loaded.settings.theme, ThemeChoice::Dark);
+        assert!(loaded.warning.is_some());
+    }
+}

@@ -1,0 +1,307 @@
+//! The directory list: virtualised (only visible rows are laid out), one colleague per
+//! row, two lines each. Stale statuses are dimmed and say when they were last known.
+
+use std::time::SystemTime;
+
+use egui::{Align2, Color32, FontId, Rect, Sense, pos2, vec2};
+
+use crate::app::{PanelApp, UiCommand};
+use crate::connection::ConnectionState;
+use crate::directory_model::RowRef;
+use crate::status_icon::{IconKind, icon_shape, paint, palette_for};
+use crate::theme::{chrome_colors, status_colors};
+use presence_domain::Presence;
+
+use super::format::{local_hh_mm, row_accessible_label, time_in_state};
+
+/// Height of one row, in points.
+pub const ROW_HEIGHT: f32 = 48.0;
+const ICON_SIZE: f32 = 20.0;
+/// Opacity of a status that is not live.
+pub const STALE_OPACITY: f32 = 0.35;
+
+pub fn directory_list_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCommand>) {
+    if app.model.is_empty() {
+        empty_state_ui(ui, app);
+        return;
+    }
+    if app.view.results.is_empty() {
+        ui.add_space(24.0);
+        ui.vertical_centered(|ui| {
+            ui.heading("No one matches");
+            ui.label("Try fewer words, or press Escape to clear the search.");
+        });
+        return;
+    }
+    let now = SystemTime::now();
+    let viewport_height = ui.available_height();
+    let mut scroll = egui::ScrollArea::vertical().auto_shrink([false, false]);
+    if app.view.scroll_to_selected {
+        app.view.scroll_to_selected = false;
+        let index = app.view.selected_index.unwrap_or(0) as f32;
+        let top = index * ROW_HEIGHT;
+        let offset = app.view.scroll_offset;
+        let target = if top < offset {
+            top
+        } else if top + ROW_HEIGHT > offset + viewport_height {
+            top + ROW_HEIGHT - viewport_height
+        } else {
+            offset
+        };
+        scroll = scroll.vertical_scroll_offset(target.max(0.0));
+    }
+    ui.spacing_mut().item_spacing.y = 0.0;
+    let output = scroll.show_rows(ui, ROW_HEIGHT, app.view.results.len(), |ui, range| {
+        for index in range {
+            let Some(row) = app
+                .view
+                .results
+                .get(index)
+                .and_then(|&key| app.model.row(key))
+            else {
+                continue;
+            };
+            let is_selected = app.view.selected_index == Some(index);
+            let response = row_ui(ui, app, row, is_selected, now);
+            if response.double_clicked() {
+                commands.push(UiCommand::Select {
+                    index,
+                    open_details: true,
+                });
+            } else if response.clicked() {
+                commands.push(UiCommand::Select {
+                    index,
+                    open_details: app.view.is_details_open,
+                });
+            }
+        }
+    });
+    app.view.scroll_offset = output.state.clamped_offset().y;
+}
+
+fn empty_state_ui(ui: &mut egui::Ui, app: &PanelApp) {
+    ui.add_space(40.0);
+    ui.vertical_centered(|ui| match app.model.connection() {
+        Some(ConnectionState::Live) => {
+            ui.heading("The directory is empty");
+            ui.label("The gateway is live but lists no colleagues.");
+        }
+        Some(ConnectionState::Reconnecting { last_error, .. }) => {
+            ui.heading("Cannot reach the presence gateway");
+            ui.label(format!("{} — {last_error}", app.endpoint_label));
+            ui.label("Retrying automatically.");
+        }
+        Some(ConnectionState::Unauthorized { message, .. }) => {
+            ui.heading("The presence gateway refused access");
+            ui.label(message);
+            ui.label("Check the token file in the settings.");
+        }
+        _ => {
+            ui.heading("Connecting to the presence gateway…");
+            ui.label(&app.endpoint_label);
+        }
+    });
+}
+
+fn row_ui(
+    ui: &mut egui::Ui,
+    app: &PanelApp,
+    row: RowRef<'_>,
+    is_selected: bool,
+    now: SystemTime,
+) -> egui::Response {
+    let width = ui.available_width();
+    let (rect, response) = ui.allocate_exact_size(vec2(width, ROW_HEIGHT), Sense::click());
+    let dark = ui.visuals().dark_mode;
+    let chrome = chrome_colors(dark);
+    let colors = status_colors(dark);
+    let presence = row.full_presence();
+    let presence = presence.as_ref();
+    let stale_since = presence
+        .filter(|p| app.model.is_stale(p.technology))
+        .map(|_| app.model.lost_at().unwrap_or(now));
+    let label = row_accessible_label(row.colleague.display_name(), presence, stale_since, now);
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::Role::ListItem, true, is_selected, &label)
+    });
+    if !ui.is_rect_visible(rect) {
+        return response;
+    }
+
+    let painter = ui.painter_at(rect);
+    if is_selected {
+        painter.rect_filled(rect, 4.0, chrome.selected_row);
+    } else if response.hovered() {
+        painter.rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+    }
+    let text_color = ui.visuals().text_color();
+    let muted = chrome.muted_text;
+    let line1 = rect.top() + 15.0;
+    let line2 = rect.top() + 34.0;
+
+    // Icon.
+    let icon_rect =
+        Rect::from_center_size(pos2(rect.left() + 20.0, line1), vec2(ICON_SIZE, ICON_SIZE));
+    let (kind, palette) = match presence {
+        Some(p) => (IconKind::for_presence(p), palette_for(p.technology)),
+        None => (
+            IconKind::Unknown,
+            palette_for(presence_domain::Technology::MsTeams),
+        ),
+    };
+    let opacity = if stale_since.is_some() {
+        STALE_OPACITY
+    } else {
+        1.0
+    };
+    paint(
+        &painter,
+        icon_rect,
+        &icon_shape(kind, palette, &colors),
+        opacity,
+    );
+
+    // Columns.
+    let left = rect.left() + 40.0;
+    let right = rect.right() - 10.0;
+    let name_width = ((right - left) * 0.38).clamp(140.0, 360.0);
+    let status_left = left + name_width + 12.0;
+    let time_width = 56.0;
+
+    text(
+        &painter,
+        pos2(left, line1),
+        row.colleague.display_name(),
+        FontId::proportional(15.0),
+        text_color,
+        name_width,
+    );
+    let secondary = [
+        row.colleague.upn(),
+        row.colleague.department(),
+        row.colleague.job_title(),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join("  ·  ");
+    text(
+        &painter,
+        pos2(left, line2),
+        &secondary,
+        FontId::proportional(12.0),
+        muted,
+        name_width,
+    );
+
+    let status_width = (right - status_left - time_width).max(40.0);
+    match presence {
+        Some(p) => {
+            let (headline, headline_color) = match stale_since {
+                Some(at) => (
+                    format!("{} · last known at {}", p.headline(), local_hh_mm(at)),
+                    muted,
+                ),
+                None => (p.headline(), text_color),
+            };
+            text(
+                &painter,
+                pos2(status_left, line1),
+                &headline,
+                FontId::proportional(14.0),
+                headline_color,
+                status_width,
+            );
+            if stale_since.is_none()
+                && let Some(elapsed) = time_in_state(p, now)
+            {
+                painter.text(
+                    pos2(right, line1),
+                    Align2::RIGHT_CENTER,
+                    elapsed,
+                    FontId::proportional(13.0),
+                    muted,
+                );
+            }
+            note_ui(
+                &painter,
+                p,
+                pos2(status_left, line2),
+                right - status_left,
+                now,
+                &chrome,
+            );
+        }
+        None => {
+            text(
+                &painter,
+                pos2(status_left, line1),
+                "Status unknown",
+                FontId::proportional(14.0),
+                muted,
+                status_width,
+            );
+        }
+    }
+    response
+}
+
+/// The out-of-office note, else the status message, on the second line.
+fn note_ui(
+    painter: &egui::Painter,
+    presence: &Presence,
+    at: egui::Pos2,
+    width: f32,
+    now: SystemTime,
+    chrome: &crate::theme::ChromeColors,
+) {
+    if presence.is_out_of_office() && !presence.out_of_office.message.is_empty() {
+        let note = format!("Out of office: {}", presence.out_of_office.message);
+        text(
+            painter,
+            at,
+            &note,
+            FontId::proportional(12.0),
+            chrome.out_of_office_text,
+            width,
+        );
+    } else if let Some(message) = presence.current_status_message(now) {
+        let note = format!("“{message}”");
+        text(
+            painter,
+            at,
+            &note,
+            FontId::proportional(12.0),
+            chrome.status_message_text,
+            width,
+        );
+    }
+}
+
+/// One line of text, vertically centred on `at.y`, cut with an ellipsis at `max_width`.
+pub fn text(
+    painter: &egui::Painter,
+    at: egui::Pos2,
+    text: &str,
+    font: FontId,
+    color: Color32,
+    max_width: f32,
+) {
+    let mut job = egui::text::LayoutJob::single_section(
+        text.to_owned(),
+        egui::TextFormat {
+            font_id: font,
+            color,
+            ..Default::default()
+        },
+    );
+    job.wrap = egui::text::TextWrapping {
+        max_width: max_width.max(1.0),
+        max_rows: 1,
+        break_anywhere: true,
+        overflow_character: Some('…'),
+    };
+    let galley = painter.layout_job(job);
+    let top_left = pos2(at.x, at.y - galley.size().y / 2.0);
+    painter.galley(top_left, galley, color);
+}

@@ -1,0 +1,91 @@
+//! Text for people: times, counts, status lines, accessible row labels.
+
+use std::time::SystemTime;
+
+use presence_domain::Presence;
+use presence_domain::presence::{format_elapsed_short, format_elapsed_spoken};
+
+/// Local wall-clock time, "14:02".
+pub fn local_hh_mm(time: SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(time)
+        .format("%H:%M")
+        .to_string()
+}
+
+/// "3,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Time in state for the list, "12 min", or `None` when unknown.
+pub fn time_in_state(presence: &Presence, now: SystemTime) -> Option<String> {
+    if presence.since == SystemTime::UNIX_EPOCH {
+        return None;
+    }
+    Some(format_elapsed_short(
+        now.duration_since(presence.since).unwrap_or_default(),
+    ))
+}
+
+/// What a screen reader says for a row: "Anna Rossi, Busy, in a call, for 12 minutes".
+pub fn row_accessible_label(
+    display_name: &str,
+    presence: Option<&Presence>,
+    stale_since: Option<SystemTime>,
+    now: SystemTime,
+) -> String {
+    let Some(presence) = presence else {
+        return format!("{display_name}, status unknown");
+    };
+    let mut label = format!("{display_name}, {}", presence.describe());
+    match stale_since {
+        Some(at) => label.push_str(&format!(", last known at {} (not live)", local_hh_mm(at))),
+        None if presence.since != SystemTime::UNIX_EPOCH => {
+            let elapsed = now.duration_since(presence.since).unwrap_or_default();
+            label.push_str(&format!(", {}", format_elapsed_spoken(elapsed)));
+        }
+        None => {}
+    }
+    if presence.is_out_of_office() && !presence.out_of_office.message.is_empty() {
+        label.push_str(", out of office note: ");
+        label.push_str(&presence.out_of_office.message);
+    } else if let Some(message) = presence.current_status_message(now) {
+        label.push_str(", status message: ");
+        label.push_str(message);
+    }
+    label
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use presence_domain::{Activity, Availability};
+    use std::time::Duration;
+
+    #[test]
+    fn labels_and_numbers() {
+        assert_eq!(thousands(3000), "3,000");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(12), "12");
+        let now = SystemTime::now();
+        let mut p = Presence::unknown("anna.rossi@contoso.com");
+        p.availability = Availability::Busy;
+        p.activity = Activity::InACall;
+        p.since = now - Duration::from_secs(12 * 60 + 3);
+        assert_eq!(
+            row_accessible_label("Anna Rossi", Some(&p), None, now),
+            "Anna Rossi, Busy, in a call, for 12 minutes"
+        );
+        assert!(
+            row_accessible_label("Anna Rossi", Some(&p), Some(now), now).contains("last known at")
+        );
+    }
+}

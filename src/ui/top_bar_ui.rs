@@ -1,0 +1,89 @@
+//! The search box (focused from the start; typing anywhere lands in it), the match
+//! count, the status filter and sort, the theme and the legend.
+
+use crate::app::{PanelApp, UiCommand};
+use crate::settings::{SortOrder, ThemeChoice};
+
+use super::format::thousands;
+
+/// The search box's id.
+pub fn search_id() -> egui::Id {
+    egui::Id::unique("presence_search")
+}
+
+pub fn top_bar_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCommand>) {
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let count_text = if app.view.query.trim().is_empty() && !app.settings.available_only {
+            format!("{} colleagues", thousands(app.model.len()))
+        } else {
+            format!(
+                "{} of {} match",
+                thousands(app.view.results.len()),
+                thousands(app.model.len())
+            )
+        };
+        // Right to left: the controls take what they need, the search box the rest.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button("Legend")
+                .on_hover_text("What each status icon means")
+                .clicked()
+            {
+                commands.push(UiCommand::ToggleLegend);
+            }
+            let next = match app.settings.theme {
+                ThemeChoice::Light => ThemeChoice::Dark,
+                ThemeChoice::Dark | ThemeChoice::System => ThemeChoice::Light,
+            };
+            let theme_label = if next == ThemeChoice::Dark {
+                "Dark theme"
+            } else {
+                "Light theme"
+            };
+            if ui.button(theme_label).clicked() {
+                commands.push(UiCommand::SetTheme(next));
+            }
+            let mut sort_by_status = app.settings.sort == SortOrder::Status;
+            if ui
+                .checkbox(&mut sort_by_status, "Sort by status")
+                .on_hover_text("Who can take a call first")
+                .changed()
+            {
+                commands.push(UiCommand::SetSort(if sort_by_status {
+                    SortOrder::Status
+                } else {
+                    SortOrder::Relevance
+                }));
+            }
+            let mut available_only = app.settings.available_only;
+            if ui.checkbox(&mut available_only, "Available only").changed() {
+                commands.push(UiCommand::SetAvailableOnly(available_only));
+            }
+            ui.add_space(8.0);
+            ui.label(egui::RichText::new(count_text).strong());
+            ui.add_space(4.0);
+            let response = ui.add(
+                egui::TextEdit::singleline(&mut app.view.query)
+                    .id(search_id())
+                    .hint_text("Search by name, UPN, department, title or phone…")
+                    .desired_width(ui.available_width())
+                    .font(egui::TextStyle::Heading),
+            );
+            // Typing anywhere goes into the search box: whenever nothing else holds the
+            // keyboard (at start, after a click on a row), it takes it back. Asked only
+            // while the window has focus, so it cannot turn into a repaint loop.
+            let is_keyboard_free = ui.memory(|m| m.focused().is_none());
+            if is_keyboard_free && ui.input(|i| i.focused) {
+                response.request_focus();
+            }
+            if response.changed() {
+                // Follow the best match until the operator moves the selection.
+                app.view.selected_upn = None;
+                app.view.selected_index = None;
+                app.view.scroll_to_selected = true;
+            }
+        });
+    });
+    ui.add_space(6.0);
+}
