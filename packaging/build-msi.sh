@@ -55,9 +55,9 @@ METADATA="$(cargo metadata --no-deps --format-version 1)" || die "cargo metadata
 read -r VERSION TARGET_DIR < <(python3 -c '
 import json, sys
 m = json.load(sys.stdin)
-pkg = [p for p in m["packages"] if p["name"] == "ucx-presence"]
+pkg = [p for p in m["packages"] if p["name"] == "presence-panel"]
 if not pkg:
-    sys.exit("package ucx-presence not found in cargo metadata")
+    sys.exit("package presence-panel not found in cargo metadata")
 print(pkg[0]["version"], m["target_directory"])
 ' <<<"$METADATA") || die "could not read the version from Cargo.toml"
 # A Windows Installer ProductVersion is MAJOR.MINOR.BUILD, all numbers, at most 255.255.65535.
@@ -83,7 +83,7 @@ log "version $VERSION, upgrade code $UPGRADE_CODE"
 if [ "${SKIP_CARGO:-0}" != 1 ]; then
     log "cross-building presence-panel and presence-gateway (release, $TARGET)"
     start=$SECONDS
-    cargo build --release --target "$TARGET" --bin presence-panel --bin presence-gateway \
+    cargo build --release --target "$TARGET" -p presence-panel -p presence-gateway \
         || die "cargo build for $TARGET failed"
     log "cross build took $((SECONDS - start)) s"
 fi

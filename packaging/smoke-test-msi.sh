@@ -46,7 +46,7 @@ command -v wineserver >/dev/null || die "wineserver not found"
 # --- the MSI and the native check client -----------------------------------------------
 VERSION="$(cargo metadata --no-deps --format-version 1 | python3 -c '
 import json, sys
-print([p for p in json.load(sys.stdin)["packages"] if p["name"] == "ucx-presence"][0]["version"])
+print([p for p in json.load(sys.stdin)["packages"] if p["name"] == "presence-panel"][0]["version"])
 ')" || die "could not read the version from Cargo.toml"
 TARGET_DIR="$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 MSI="${1:-$TARGET_DIR/msi/ucx-presence-panel-$VERSION-x64.msi}"
@@ -55,7 +55,7 @@ MSI="$(cd "$(dirname "$MSI")" && pwd)/$(basename "$MSI")"
 
 if [ "${SKIP_CARGO:-0}" != 1 ]; then
     log "building the native check client (target/debug/presence-gateway)"
-    cargo build --bin presence-gateway >&2 || die "cargo build --bin presence-gateway failed"
+    cargo build -p presence-gateway >&2 || die "cargo build -p presence-gateway failed"
 fi
 CHECK_BIN="$TARGET_DIR/debug/presence-gateway"
 [ -x "$CHECK_BIN" ] || die "$CHECK_BIN not built"

@@ -14,7 +14,7 @@ users="${1:-100000}"
 settle_secs="${SETTLE_SECS:-25}"
 cd "$(dirname "$0")/.."
 
-cargo build --release --bin presence-gateway --bin presence-panel >&2
+cargo build --release -p presence-gateway -p presence-panel >&2
 
 work="$(mktemp -d)"
 pids=()
