@@ -15,9 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use presence_contract::AccessToken;
-use presence_contract::connect;
-use presence_contract::proto;
+use presence_contract::{AccessToken, PresenceClient, connect, proto};
 use presence_domain::{Colleague, Presence, SourceHealth};
 
 /// Events buffered between the transport and the UI.
@@ -112,6 +110,7 @@ impl ConnectionHandle {
             tx,
             wake,
             resume: ResumePoint::default(),
+            is_session_live: false,
         };
         let task = runtime.spawn(link.run());
         Self { events: rx, task }
@@ -139,25 +138,64 @@ struct Link {
     tx: mpsc::Sender<PanelEvent>,
     wake: Arc<dyn Fn() + Send + Sync>,
     resume: ResumePoint,
+    /// Whether the current session has delivered a whole snapshot (reached Live).
+    is_session_live: bool,
 }
 
 /// Why a session ended.
 enum SessionEnd {
-    /// The UI is gone: stop.
+    /// The UI is gone: stop for good.
     UiClosed,
+    /// The link failed; `was_live` says whether the session had reached Live (the
+    /// backoff then starts again from its first step).
     Failed {
-        message: String,
-        is_unauthorized: bool,
+        failure: LinkFailure,
         was_live: bool,
     },
 }
 
+/// What went wrong with the link, for the status bar.
+#[derive(Debug)]
+struct LinkFailure {
+    message: String,
+    /// The gateway refused the access token (or the token file is unusable).
+    is_unauthorized: bool,
+}
+
+impl LinkFailure {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            is_unauthorized: false,
+        }
+    }
+
+    fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            is_unauthorized: true,
+        }
+    }
+}
+
+/// Why a session stopped early.
+enum Interrupted {
+    UiClosed,
+    Failed(LinkFailure),
+}
+
+impl From<LinkFailure> for Interrupted {
+    fn from(failure: LinkFailure) -> Self {
+        Self::Failed(failure)
+    }
+}
+
 impl Link {
-    async fn emit(&self, event: PanelEvent) -> Result<(), SessionEnd> {
+    async fn emit(&self, event: PanelEvent) -> Result<(), Interrupted> {
         self.tx
             .send(event)
             .await
-            .map_err(|_| SessionEnd::UiClosed)?;
+            .map_err(|_| Interrupted::UiClosed)?;
         (self.wake)();
         Ok(())
     }
@@ -173,24 +211,19 @@ impl Link {
             {
                 return;
             }
-            let mut was_live = false;
-            let end = self.session(&mut was_live).await;
-            let (message, is_unauthorized) = match end {
+            let (failure, was_live) = match self.session().await {
                 SessionEnd::UiClosed => return,
-                SessionEnd::Failed {
-                    message,
-                    is_unauthorized,
-                    was_live: live,
-                } => {
-                    was_live |= live;
-                    (message, is_unauthorized)
-                }
+                SessionEnd::Failed { failure, was_live } => (failure, was_live),
             };
             if was_live {
                 attempt = 1;
             }
             let delay = backoff(attempt);
             let retry_at = Instant::now() + delay;
+            let LinkFailure {
+                message,
+                is_unauthorized,
+            } = failure;
             tracing::info!(attempt, %message, "presence gateway link lost; retrying");
             let state = if is_unauthorized {
                 ConnectionState::Unauthorized { message, retry_at }
@@ -210,32 +243,31 @@ impl Link {
         }
     }
 
-    async fn session(&mut self, was_live: &mut bool) -> SessionEnd {
-        match self.session_inner(was_live).await {
-            Ok(()) => SessionEnd::Failed {
-                message: "the gateway closed the subscription".to_owned(),
-                is_unauthorized: false,
-                was_live: *was_live,
-            },
-            Err(end) => end,
+    /// One connection: from connecting to the end of the subscription.
+    async fn session(&mut self) -> SessionEnd {
+        self.is_session_live = false;
+        let failure = match self.subscribe_and_follow().await {
+            Ok(()) => LinkFailure::new("the gateway closed the subscription"),
+            Err(Interrupted::UiClosed) => return SessionEnd::UiClosed,
+            Err(Interrupted::Failed(failure)) => failure,
+        };
+        SessionEnd::Failed {
+            failure,
+            was_live: self.is_session_live,
         }
     }
 
-    async fn session_inner(&mut self, was_live: &mut bool) -> Result<(), SessionEnd> {
-        let failed = |message: String, is_unauthorized: bool, was_live: bool| SessionEnd::Failed {
-            message,
-            is_unauthorized,
-            was_live,
-        };
+    async fn subscribe_and_follow(&mut self) -> Result<(), Interrupted> {
         let token = match &self.config.token_file {
-            Some(path) => {
-                Some(AccessToken::from_file(path).map_err(|e| failed(e.to_string(), true, false))?)
-            }
+            Some(path) => Some(
+                AccessToken::from_file(path)
+                    .map_err(|e| LinkFailure::unauthorized(e.to_string()))?,
+            ),
             None => None,
         };
         let mut client = connect(&self.config.endpoint, token.as_ref())
             .await
-            .map_err(|e| failed(error_chain(&e), false, false))?;
+            .map_err(|e| LinkFailure::new(error_chain(&e)))?;
 
         let (request_tx, request_rx) = mpsc::channel(4);
         let resume = (!self.resume.instance_id.is_empty()).then(|| proto::ResumeFrom {
@@ -250,24 +282,24 @@ impl Link {
         request_tx
             .send(watch_all)
             .await
-            .map_err(|_| failed("cannot send the subscription".to_owned(), false, false))?;
+            .map_err(|_| LinkFailure::new("cannot send the subscription"))?;
         let mut stream = client
             .subscribe(ReceiverStream::new(request_rx))
             .await
-            .map_err(|status| status_failure(&status, false))?
+            .map_err(|status| status_failure(&status))?
             .into_inner();
 
         let mut is_directory_checked = false;
         loop {
             let message = match tokio::time::timeout(SILENCE_LIMIT, stream.message()).await {
                 Err(_) => {
-                    return Err(failed(
-                        format!("no word from the gateway for {} s", SILENCE_LIMIT.as_secs()),
-                        false,
-                        *was_live,
-                    ));
+                    return Err(LinkFailure::new(format!(
+                        "no word from the gateway for {} s",
+                        SILENCE_LIMIT.as_secs()
+                    ))
+                    .into());
                 }
-                Ok(Err(status)) => return Err(status_failure(&status, *was_live)),
+                Ok(Err(status)) => return Err(status_failure(&status).into()),
                 Ok(Ok(None)) => return Ok(()),
                 Ok(Ok(Some(message))) => message,
             };
@@ -283,7 +315,7 @@ impl Link {
                             self.resume.directory_revision == Some(snapshot.directory_revision);
                         if !(is_same_gateway && is_same_directory) {
                             self.resume.directory_revision = None;
-                            let listed = self.list_directory(&mut client, *was_live).await?;
+                            let listed = self.list_directory(&mut client).await?;
                             self.resume.directory_revision = Some(listed);
                         }
                     }
@@ -300,8 +332,8 @@ impl Link {
                         self.resume.instance_id = snapshot.gateway_instance_id;
                         self.resume.complete_through = snapshot.complete_through_version;
                     }
-                    if is_last && !*was_live {
-                        *was_live = true;
+                    if is_last && !self.is_session_live {
+                        self.is_session_live = true;
                         self.emit(PanelEvent::State(ConnectionState::Live)).await?;
                     }
                 }
@@ -333,35 +365,23 @@ impl Link {
         }
     }
 
-    async fn list_directory(
-        &mut self,
-        client: &mut presence_contract::PresenceClient,
-        was_live: bool,
-    ) -> Result<u64, SessionEnd> {
+    async fn list_directory(&mut self, client: &mut PresenceClient) -> Result<u64, Interrupted> {
         let mut pages = client
             .list_directory(proto::ListDirectoryRequest {
                 page_size: DIRECTORY_PAGE,
             })
             .await
-            .map_err(|status| status_failure(&status, was_live))?
+            .map_err(|status| status_failure(&status))?
             .into_inner();
         let mut is_first = true;
         loop {
             let page = match tokio::time::timeout(SILENCE_LIMIT, pages.message()).await {
                 Err(_) => {
-                    return Err(SessionEnd::Failed {
-                        message: "the directory listing stalled".to_owned(),
-                        is_unauthorized: false,
-                        was_live,
-                    });
+                    return Err(LinkFailure::new("the directory listing stalled").into());
                 }
-                Ok(Err(status)) => return Err(status_failure(&status, was_live)),
+                Ok(Err(status)) => return Err(status_failure(&status).into()),
                 Ok(Ok(None)) => {
-                    return Err(SessionEnd::Failed {
-                        message: "the directory listing ended early".to_owned(),
-                        is_unauthorized: false,
-                        was_live,
-                    });
+                    return Err(LinkFailure::new("the directory listing ended early").into());
                 }
                 Ok(Ok(Some(page))) => page,
             };
@@ -397,17 +417,16 @@ impl Link {
     }
 }
 
-fn status_failure(status: &tonic::Status, was_live: bool) -> SessionEnd {
-    let is_unauthorized = status.code() == tonic::Code::Unauthenticated;
+fn status_failure(status: &tonic::Status) -> LinkFailure {
     let message = if status.message().is_empty() {
         format!("{:?}", status.code())
     } else {
         presence_domain::text::single_line(status.message(), 200)
     };
-    SessionEnd::Failed {
-        message,
-        is_unauthorized,
-        was_live,
+    if status.code() == tonic::Code::Unauthenticated {
+        LinkFailure::unauthorized(message)
+    } else {
+        LinkFailure::new(message)
     }
 }
 

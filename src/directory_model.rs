@@ -6,20 +6,20 @@
 //! snapshot is authoritative; presence for someone not yet in the directory waits for
 //! them; nothing is shown as live unless the link is live and its source is live.
 
+mod rows_by_upn;
+mod sanitize;
+
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher, RandomState};
 use std::time::SystemTime;
 
-use hashbrown::HashTable;
-
-use super::connection::{ConnectionState, DirectoryChange, PanelEvent};
 use presence_domain::colleague::upn_key;
 use presence_domain::packed_colleague::{ColleagueRef, PackedColleague, SharedStrings};
 use presence_domain::search::SearchIndex;
-use presence_domain::text::{MAX_LINE_CHARS, single_line};
-use presence_domain::{
-    Colleague, HeldPresence, Presence, SourceHealth, SourceState, StatusMessage, Technology,
-};
+use presence_domain::{Colleague, HeldPresence, Presence, SourceHealth, SourceState, Technology};
+
+use self::rows_by_upn::RowsByUpn;
+use self::sanitize::{sanitized_colleague, sanitized_presence};
+use crate::connection::{ConnectionState, DirectoryChange, PanelEvent};
 
 /// Presences held for UPNs not (yet) in the directory, at most.
 const MAX_ORPHANS: usize = 200_000;
@@ -49,72 +49,6 @@ impl<'a> RowRef<'a> {
     /// The latest presence held, whole (for drawing one row).
     pub fn full_presence(self) -> Option<Presence> {
         self.presence.map(|p| p.to_presence(self.colleague.upn()))
-    }
-}
-
-/// Row numbers by UPN, matched case-insensitively, without a second copy of each UPN:
-/// the table holds row numbers and reads the UPNs from the rows.
-#[derive(Default)]
-struct RowsByUpn {
-    table: HashTable<u32>,
-    hasher: RandomState,
-}
-
-/// A UPN as matched: trimmed, lower-cased.
-fn upn_chars(upn: &str) -> impl Iterator<Item = char> + '_ {
-    upn.trim().chars().flat_map(char::to_lowercase)
-}
-
-fn hash_upn(hasher: &RandomState, upn: &str) -> u64 {
-    let mut state = hasher.build_hasher();
-    for c in upn_chars(upn) {
-        state.write_u32(u32::from(c));
-    }
-    state.finish()
-}
-
-fn is_same_upn(a: &str, b: &str) -> bool {
-    upn_chars(a).eq(upn_chars(b))
-}
-
-impl RowsByUpn {
-    fn get(&self, rows: &[Row], upn: &str) -> Option<u32> {
-        let hash = hash_upn(&self.hasher, upn);
-        self.table
-            .find(hash, |&key| {
-                is_same_upn(rows[key as usize].colleague.upn(), upn)
-            })
-            .copied()
-    }
-
-    /// Adds `key`, whose row (already in `rows`) has a UPN not in the table.
-    fn insert(&mut self, rows: &[Row], key: u32) {
-        let hasher = &self.hasher;
-        let hash = hash_upn(hasher, rows[key as usize].colleague.upn());
-        self.table.insert_unique(hash, key, |&k| {
-            hash_upn(hasher, rows[k as usize].colleague.upn())
-        });
-    }
-
-    fn remove(&mut self, rows: &[Row], upn: &str) -> Option<u32> {
-        let hash = hash_upn(&self.hasher, upn);
-        let entry = self
-            .table
-            .find_entry(hash, |&key| {
-                is_same_upn(rows[key as usize].colleague.upn(), upn)
-            })
-            .ok()?;
-        Some(entry.remove().0)
-    }
-
-    fn rebuild(&mut self, rows: &[Row]) {
-        self.table.clear();
-        self.table.reserve(rows.len(), |&k| {
-            hash_upn(&self.hasher, rows[k as usize].colleague.upn())
-        });
-        for key in 0..rows.len() as u32 {
-            self.insert(rows, key);
-        }
     }
 }
 
@@ -413,40 +347,10 @@ impl DirectoryModel {
     }
 }
 
-/// The colleague made safe to show: each field one line of bounded length.
-fn sanitized_colleague(mut c: Colleague) -> Colleague {
-    for field in [
-        &mut c.display_name,
-        &mut c.given_name,
-        &mut c.surname,
-        &mut c.mail,
-        &mut c.department,
-        &mut c.job_title,
-        &mut c.office,
-        &mut c.mobile_phone,
-    ] {
-        *field = single_line(field, MAX_LINE_CHARS);
-    }
-    for phone in &mut c.business_phones {
-        *phone = single_line(phone, MAX_LINE_CHARS);
-    }
-    if c.display_name.is_empty() {
-        c.display_name = c.upn.clone();
-    }
-    c
-}
-
-fn sanitized_presence(mut p: Presence) -> Presence {
-    p.status_message = p.status_message.map(|m| StatusMessage {
-        text: single_line(&m.text, MAX_LINE_CHARS),
-        expires_at: m.expires_at,
-    });
-    p.out_of_office.message = single_line(&p.out_of_office.message, MAX_LINE_CHARS);
-    p
-}
-
 #[cfg(test)]
 mod tests {
+    use presence_domain::text::MAX_LINE_CHARS;
+
     use super::*;
     use presence_domain::Availability;
 

@@ -3,6 +3,7 @@
 //!
 //! - [`connection`]: the gRPC link on the app's tokio runtime; hands events to the UI.
 //! - [`directory_model`]: the state of the world, applied from those events.
+//! - [`directory_view`]: what the list shows (search, filter, sort) and the selection.
 //! - [`app`]: the eframe app: drains events under a time budget, handles keys, draws.
 //! - [`ui`]: one file per part of the window.
 //! - [`status_icon`], [`theme`]: the icons and every colour.
@@ -14,6 +15,7 @@ pub mod app;
 pub mod connection;
 pub mod demo;
 pub mod directory_model;
+pub mod directory_view;
 pub mod memory;
 pub mod settings;
 pub mod status_icon;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use presence_gateway::GatewayError;
 use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
 use presence_panel::demo::DemoGateway;
 use presence_panel::settings::{self, PanelSettings, ThemeChoice};
@@ -72,7 +73,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+/// Why the panel could not run; logged and printed once before a non-zero exit.
+#[derive(Debug, thiserror::Error)]
+enum PanelError {
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot start the demo gateway: {0}")]
+    DemoGateway(#[source] GatewayError),
+    #[error("cannot open the window: {0}")]
+    Window(#[source] eframe::Error),
+}
+
+fn run(cli: Cli) -> Result<(), PanelError> {
     let settings_path = cli.settings.clone().or_else(settings::default_path);
     let loaded = PanelSettings::load(settings_path.as_deref());
     let mut settings = loaded.settings;
@@ -90,13 +102,13 @@ fn run(cli: Cli) -> Result<(), String> {
         .thread_name("presence-transport")
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+        .map_err(PanelError::Runtime)?;
 
     let mut keep_alive: Vec<Box<dyn std::any::Any>> = Vec::new();
     let (endpoint, token_file) = if cli.demo {
         let demo = runtime
             .block_on(DemoGateway::start(cli.demo_users as usize, 1))
-            .map_err(|e| format!("cannot start the demo gateway: {e}"))?;
+            .map_err(PanelError::DemoGateway)?;
         let url = demo.endpoint_url();
         tracing::info!(%url, users = cli.demo_users, "demo gateway started");
         keep_alive.push(Box::new(demo));
@@ -169,7 +181,7 @@ fn run(cli: Cli) -> Result<(), String> {
             )))
         }),
     )
-    .map_err(|e| format!("cannot open the window: {e}"))
+    .map_err(PanelError::Window)
 }
 
 /// Logs to stderr, and on Windows release builds (no console) to a file in the

@@ -206,15 +206,15 @@ fn the_list_fills_and_search_filters_with_accents_typos_and_words() {
         "filtered rows are not laid out"
     );
 
-    harness.state_mut().view.query.clear();
+    harness.state_mut().widgets.search.query.clear();
     type_query(&mut harness, "lukasz");
     assert_eq!(visible_names(harness.state()), ["Łukasz Nowak"]);
 
-    harness.state_mut().view.query.clear();
+    harness.state_mut().widgets.search.query.clear();
     type_query(&mut harness, "rossi sales");
     assert_eq!(visible_names(harness.state()), ["Anna Rossi"]);
 
-    harness.state_mut().view.query.clear();
+    harness.state_mut().widgets.search.query.clear();
     type_query(&mut harness, "hnasen");
     assert_eq!(
         visible_names(harness.state()),
@@ -263,7 +263,7 @@ fn keyboard_moves_the_selection_enter_opens_escape_clears() {
     harness.step();
     harness.step();
     assert!(
-        harness.state().view.query.is_empty(),
+        harness.state().widgets.search.query.is_empty(),
         "then clears the search"
     );
     assert_eq!(harness.state().view.results.len(), 6);

@@ -3,19 +3,18 @@
 
 use std::time::SystemTime;
 
-use crate::app::{PanelApp, UiCommand};
 use crate::status_icon::{IconKind, icon_shape, paint, palette_for};
 use crate::theme::{chrome_colors, status_colors};
 
 use super::directory_list_ui::STALE_OPACITY;
 use super::format::{local_hh_mm, time_in_state};
+use super::{PanelView, UiCommand};
 
-pub fn details_ui(ui: &mut egui::Ui, app: &PanelApp, commands: &mut Vec<UiCommand>) {
-    let row = app
+pub fn details_ui(ui: &mut egui::Ui, panel: &PanelView<'_>, commands: &mut Vec<UiCommand>) {
+    let row = panel
         .view
-        .selected_index
-        .and_then(|i| app.view.results.get(i))
-        .and_then(|&key| app.model.row(key));
+        .selected_key()
+        .and_then(|key| panel.model.row(key));
     ui.horizontal(|ui| {
         ui.heading("Details");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -37,7 +36,7 @@ pub fn details_ui(ui: &mut egui::Ui, app: &PanelApp, commands: &mut Vec<UiComman
     ui.horizontal(|ui| {
         let (rect, _) = ui.allocate_exact_size(egui::vec2(36.0, 36.0), egui::Sense::hover());
         if let Some(p) = &presence {
-            let opacity = if app.model.is_stale(p.technology) {
+            let opacity = if panel.model.is_stale(p.technology) {
                 STALE_OPACITY
             } else {
                 1.0
@@ -53,8 +52,8 @@ pub fn details_ui(ui: &mut egui::Ui, app: &PanelApp, commands: &mut Vec<UiComman
             ui.add(egui::Label::new(egui::RichText::new(c.display_name()).heading()).truncate());
             if let Some(p) = &presence {
                 let mut line = p.describe();
-                if app.model.is_stale(p.technology) {
-                    let at = app.model.lost_at().unwrap_or(now);
+                if panel.model.is_stale(p.technology) {
+                    let at = panel.model.lost_at().unwrap_or(now);
                     line.push_str(&format!(" — last known at {}, not live", local_hh_mm(at)));
                 } else if let Some(elapsed) = time_in_state(p, now) {
                     line.push_str(&format!(

@@ -5,7 +5,6 @@ use std::time::SystemTime;
 
 use egui::{Align2, Color32, FontId, Rect, Sense, pos2, vec2};
 
-use crate::app::{PanelApp, UiCommand};
 use crate::connection::ConnectionState;
 use crate::directory_model::RowRef;
 use crate::status_icon::{IconKind, icon_shape, paint, palette_for};
@@ -13,6 +12,7 @@ use crate::theme::{chrome_colors, status_colors};
 use presence_domain::Presence;
 
 use super::format::{local_hh_mm, row_accessible_label, time_in_state};
+use super::{PanelView, UiCommand};
 
 /// Height of one row, in points.
 pub const ROW_HEIGHT: f32 = 48.0;
@@ -20,12 +20,24 @@ const ICON_SIZE: f32 = 20.0;
 /// Opacity of a status that is not live.
 pub const STALE_OPACITY: f32 = 0.35;
 
-pub fn directory_list_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCommand>) {
-    if app.model.is_empty() {
-        empty_state_ui(ui, app);
+/// The list's own state: where it is scrolled to.
+#[derive(Debug, Default)]
+pub struct ListState {
+    /// The scroll position last frame, in points.
+    pub scroll_offset: f32,
+}
+
+pub fn directory_list_ui(
+    ui: &mut egui::Ui,
+    panel: &PanelView<'_>,
+    list: &mut ListState,
+    commands: &mut Vec<UiCommand>,
+) {
+    if panel.model.is_empty() {
+        empty_state_ui(ui, panel);
         return;
     }
-    if app.view.results.is_empty() {
+    if panel.view.results.is_empty() {
         ui.add_space(24.0);
         ui.vertical_centered(|ui| {
             ui.heading("No one matches");
@@ -36,11 +48,11 @@ pub fn directory_list_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut V
     let now = SystemTime::now();
     let viewport_height = ui.available_height();
     let mut scroll = egui::ScrollArea::vertical().auto_shrink([false, false]);
-    if app.view.scroll_to_selected {
-        app.view.scroll_to_selected = false;
-        let index = app.view.selected_index.unwrap_or(0) as f32;
+    // The app clears the request once the frame is drawn.
+    if panel.view.scroll_to_selected {
+        let index = panel.view.selected_index.unwrap_or(0) as f32;
         let top = index * ROW_HEIGHT;
-        let offset = app.view.scroll_offset;
+        let offset = list.scroll_offset;
         let target = if top < offset {
             top
         } else if top + ROW_HEIGHT > offset + viewport_height {
@@ -51,18 +63,18 @@ pub fn directory_list_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut V
         scroll = scroll.vertical_scroll_offset(target.max(0.0));
     }
     ui.spacing_mut().item_spacing.y = 0.0;
-    let output = scroll.show_rows(ui, ROW_HEIGHT, app.view.results.len(), |ui, range| {
+    let output = scroll.show_rows(ui, ROW_HEIGHT, panel.view.results.len(), |ui, range| {
         for index in range {
-            let Some(row) = app
+            let Some(row) = panel
                 .view
                 .results
                 .get(index)
-                .and_then(|&key| app.model.row(key))
+                .and_then(|&key| panel.model.row(key))
             else {
                 continue;
             };
-            let is_selected = app.view.selected_index == Some(index);
-            let response = row_ui(ui, app, row, is_selected, now);
+            let is_selected = panel.view.selected_index == Some(index);
+            let response = row_ui(ui, panel, row, is_selected, now);
             if response.double_clicked() {
                 commands.push(UiCommand::Select {
                     index,
@@ -71,24 +83,24 @@ pub fn directory_list_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut V
             } else if response.clicked() {
                 commands.push(UiCommand::Select {
                     index,
-                    open_details: app.view.is_details_open,
+                    open_details: panel.view.is_details_open,
                 });
             }
         }
     });
-    app.view.scroll_offset = output.state.clamped_offset().y;
+    list.scroll_offset = output.state.clamped_offset().y;
 }
 
-fn empty_state_ui(ui: &mut egui::Ui, app: &PanelApp) {
+fn empty_state_ui(ui: &mut egui::Ui, panel: &PanelView<'_>) {
     ui.add_space(40.0);
-    ui.vertical_centered(|ui| match app.model.connection() {
+    ui.vertical_centered(|ui| match panel.model.connection() {
         Some(ConnectionState::Live) => {
             ui.heading("The directory is empty");
             ui.label("The gateway is live but lists no colleagues.");
         }
         Some(ConnectionState::Reconnecting { last_error, .. }) => {
             ui.heading("Cannot reach the presence gateway");
-            ui.label(format!("{} — {last_error}", app.endpoint_label));
+            ui.label(format!("{} — {last_error}", panel.endpoint_label));
             ui.label("Retrying automatically.");
         }
         Some(ConnectionState::Unauthorized { message, .. }) => {
@@ -98,14 +110,14 @@ fn empty_state_ui(ui: &mut egui::Ui, app: &PanelApp) {
         }
         _ => {
             ui.heading("Connecting to the presence gateway…");
-            ui.label(&app.endpoint_label);
+            ui.label(panel.endpoint_label);
         }
     });
 }
 
 fn row_ui(
     ui: &mut egui::Ui,
-    app: &PanelApp,
+    panel: &PanelView<'_>,
     row: RowRef<'_>,
     is_selected: bool,
     now: SystemTime,
@@ -118,8 +130,8 @@ fn row_ui(
     let presence = row.full_presence();
     let presence = presence.as_ref();
     let stale_since = presence
-        .filter(|p| app.model.is_stale(p.technology))
-        .map(|_| app.model.lost_at().unwrap_or(now));
+        .filter(|p| panel.model.is_stale(p.technology))
+        .map(|_| panel.model.lost_at().unwrap_or(now));
     let label = row_accessible_label(row.colleague.display_name(), presence, stale_since, now);
     response.widget_info(|| {
         egui::WidgetInfo::selected(egui::Role::ListItem, true, is_selected, &label)

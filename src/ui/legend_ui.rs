@@ -1,7 +1,7 @@
 //! The legend: every status icon, in both palettes, from the PNGs in `assets/icons/`
 //! (decoded with the `image` crate), with what it means.
 
-use crate::app::{PanelApp, UiCommand};
+use super::UiCommand;
 use crate::status_icon::IconKind;
 
 /// A status icon's PNGs: (kind, Teams palette, platform palette).
@@ -82,8 +82,12 @@ impl LegendTextures {
     }
 }
 
-pub fn legend_window(ctx: &egui::Context, app: &mut PanelApp, commands: &mut Vec<UiCommand>) {
-    app.legend.load(ctx);
+pub fn legend_window(
+    ctx: &egui::Context,
+    legend: &mut LegendTextures,
+    commands: &mut Vec<UiCommand>,
+) {
+    legend.load(ctx);
     let mut is_open = true;
     egui::Window::new("Legend")
         .open(&mut is_open)
@@ -91,11 +95,11 @@ pub fn legend_window(ctx: &egui::Context, app: &mut PanelApp, commands: &mut Vec
         .collapsible(false)
         .default_pos(egui::pos2(ctx.content_rect().right() - 420.0, 70.0))
         .show(ctx, |ui| {
-            if let Some(error) = &app.legend.error {
+            if let Some(error) = &legend.error {
                 ui.label(error);
                 return;
             }
-            let Some(textures) = &app.legend.textures else { return };
+            let Some(textures) = &legend.textures else { return };
             ui.label("Teams presence uses the Teams colours (Away orange, Busy red).");
             ui.label("Presence from the phone system (SIP SIMPLE) is drawn on a square, in its own colours.");
             ui.add_space(6.0);
@@ -120,13 +124,33 @@ pub fn legend_window(ctx: &egui::Context, app: &mut PanelApp, commands: &mut Vec
     }
 }
 
+/// Why the icon PNGs could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteIconsError {
+    #[error("cannot create {path}: {source}")]
+    CreateDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: image::ImageError,
+    },
+}
+
 /// Writes every icon PNG (and the app icon) into `dir`; used to refresh `assets/icons/`.
-pub fn write_icon_pngs(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+pub fn write_icon_pngs(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, WriteIconsError> {
     use crate::status_icon::{app_icon_shape, icon_shape, rasterize};
     use crate::theme::{IconPalette, LIGHT};
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| WriteIconsError::CreateDir {
+        path: dir.to_owned(),
+        source,
+    })?;
     let mut written = Vec::new();
-    let mut save = |name: String, rgba: Vec<u8>, size: u32| -> Result<(), String> {
+    let mut save = |name: String, rgba: Vec<u8>, size: u32| -> Result<(), WriteIconsError> {
         let path = dir.join(name);
         image::save_buffer_with_format(
             &path,
@@ -136,7 +160,10 @@ pub fn write_icon_pngs(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>,
             image::ExtendedColorType::Rgba8,
             image::ImageFormat::Png,
         )
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        .map_err(|source| WriteIconsError::Write {
+            path: path.clone(),
+            source,
+        })?;
         written.push(path);
         Ok(())
     };

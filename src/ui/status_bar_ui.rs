@@ -3,22 +3,22 @@
 
 use std::time::{Instant, SystemTime};
 
-use crate::app::PanelApp;
 use crate::connection::ConnectionState;
 use crate::theme::chrome_colors;
 use presence_domain::{SourceState, Technology};
 
+use super::PanelView;
 use super::format::{local_hh_mm, thousands};
 
-pub fn status_bar_ui(ui: &mut egui::Ui, app: &PanelApp) {
+pub fn status_bar_ui(ui: &mut egui::Ui, panel: &PanelView<'_>) {
     let colors = chrome_colors(ui.visuals().dark_mode);
     ui.horizontal(|ui| {
-        let (dot, text) = match app.model.connection() {
+        let (dot, text) = match panel.model.connection() {
             None | Some(ConnectionState::Connecting { .. })
-                if !app.model.has_been_live() && !app.model.is_empty() =>
+                if !panel.model.has_been_live() && !panel.model.is_empty() =>
             {
                 // Connected: the directory is arriving, statuses come after it.
-                let so_far = thousands(app.model.len());
+                let so_far = thousands(panel.model.len());
                 (
                     colors.connecting_dot,
                     format!("Loading the directory… {so_far} colleagues so far"),
@@ -48,8 +48,8 @@ pub fn status_bar_ui(ui: &mut egui::Ui, app: &PanelApp) {
         ui.painter().circle_filled(rect.center(), 5.0, dot);
         ui.add(egui::Label::new(egui::RichText::new(text).strong()).truncate());
         ui.separator();
-        ui.label(format!("Gateway {}", app.endpoint_label));
-        for source in app.model.sources() {
+        ui.label(format!("Gateway {}", panel.endpoint_label));
+        for source in panel.model.sources() {
             let state = match source.state {
                 SourceState::Live => "live",
                 SourceState::Stale => "stale",
@@ -78,19 +78,19 @@ fn countdown(retry_at: Instant) -> String {
 }
 
 /// The banner, when statuses are not live or settings were damaged.
-pub fn banner_text(app: &PanelApp) -> Option<String> {
+pub fn banner_text(panel: &PanelView<'_>) -> Option<String> {
     let mut lines = Vec::new();
-    if let Some(warning) = &app.startup_warning {
-        lines.push(warning.clone());
+    if let Some(warning) = panel.startup_warning {
+        lines.push(warning.to_owned());
     }
-    if app.model.has_been_live() && !app.model.is_live() {
-        let at = app.model.lost_at().unwrap_or_else(SystemTime::now);
+    if panel.model.has_been_live() && !panel.model.is_live() {
+        let at = panel.model.lost_at().unwrap_or_else(SystemTime::now);
         lines.push(format!(
             "Not live: the presence gateway cannot be reached. Statuses below are the last known at {} and are dimmed. Reconnecting automatically…",
             local_hh_mm(at)
         ));
-    } else if app.model.is_live() {
-        for source in app.model.sources() {
+    } else if panel.model.is_live() {
+        for source in panel.model.sources() {
             if source.state == SourceState::Stale {
                 lines.push(format!(
                     "{} presence is not live ({}). Its statuses are the last known and are dimmed.",

@@ -1,26 +1,36 @@
 //! The search box (focused from the start; typing anywhere lands in it), the match
 //! count, the status filter and sort, the theme and the legend.
 
-use crate::app::{PanelApp, UiCommand};
+use super::format::thousands;
+use super::{PanelView, UiCommand};
 use crate::settings::{SortOrder, ThemeChoice};
 
-use super::format::thousands;
+/// The search box's own state: the text being typed.
+#[derive(Debug, Default)]
+pub struct SearchBox {
+    pub query: String,
+}
 
 /// The search box's id.
 pub fn search_id() -> egui::Id {
     egui::Id::unique("presence_search")
 }
 
-pub fn top_bar_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCommand>) {
+pub fn top_bar_ui(
+    ui: &mut egui::Ui,
+    panel: &PanelView<'_>,
+    search: &mut SearchBox,
+    commands: &mut Vec<UiCommand>,
+) {
     ui.add_space(6.0);
     ui.horizontal(|ui| {
-        let count_text = if app.view.query.trim().is_empty() && !app.settings.available_only {
-            format!("{} colleagues", thousands(app.model.len()))
+        let count_text = if search.query.trim().is_empty() && !panel.settings.available_only {
+            format!("{} colleagues", thousands(panel.model.len()))
         } else {
             format!(
                 "{} of {} match",
-                thousands(app.view.results.len()),
-                thousands(app.model.len())
+                thousands(panel.view.results.len()),
+                thousands(panel.model.len())
             )
         };
         // Right to left: the controls take what they need, the search box the rest.
@@ -32,7 +42,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCo
             {
                 commands.push(UiCommand::ToggleLegend);
             }
-            let next = match app.settings.theme {
+            let next = match panel.settings.theme {
                 ThemeChoice::Light => ThemeChoice::Dark,
                 ThemeChoice::Dark | ThemeChoice::System => ThemeChoice::Light,
             };
@@ -44,7 +54,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCo
             if ui.button(theme_label).clicked() {
                 commands.push(UiCommand::SetTheme(next));
             }
-            let mut sort_by_status = app.settings.sort == SortOrder::Status;
+            let mut sort_by_status = panel.settings.sort == SortOrder::Status;
             if ui
                 .checkbox(&mut sort_by_status, "Sort by status")
                 .on_hover_text("Who can take a call first")
@@ -56,7 +66,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCo
                     SortOrder::Relevance
                 }));
             }
-            let mut available_only = app.settings.available_only;
+            let mut available_only = panel.settings.available_only;
             if ui.checkbox(&mut available_only, "Available only").changed() {
                 commands.push(UiCommand::SetAvailableOnly(available_only));
             }
@@ -64,7 +74,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCo
             ui.label(egui::RichText::new(count_text).strong());
             ui.add_space(4.0);
             let response = ui.add(
-                egui::TextEdit::singleline(&mut app.view.query)
+                egui::TextEdit::singleline(&mut search.query)
                     .id(search_id())
                     .hint_text("Search by name, UPN, department, title or phone…")
                     .desired_width(ui.available_width())
@@ -78,10 +88,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, app: &mut PanelApp, commands: &mut Vec<UiCo
                 response.request_focus();
             }
             if response.changed() {
-                // Follow the best match until the operator moves the selection.
-                app.view.selected_upn = None;
-                app.view.selected_index = None;
-                app.view.scroll_to_selected = true;
+                commands.push(UiCommand::QueryEdited);
             }
         });
     });

@@ -13,6 +13,11 @@ pub mod convert;
 pub mod limits;
 
 pub use access_token::{AccessToken, TokenFileError};
+
+/// Where a gateway listens unless told otherwise: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+/// Where panels and `presence-gateway check` look for a gateway unless told otherwise.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:50051";
 pub use client::{ConnectError, PresenceClient, connect};
 
 /// Generated protobuf messages and gRPC client/server for `ucx.presence.v1`.

@@ -27,7 +27,15 @@ impl Colleague {
 
 /// Normalises a UPN for matching: trimmed and lower-cased.
 pub fn upn_key(upn: &str) -> String {
-    upn.trim().to_lowercase()
+    upn_key_chars(upn).collect()
+}
+
+/// The characters of [`upn_key`], without building the string: trimmed, each character
+/// lower-cased on its own. The one normalisation of UPNs in the workspace (the hub's
+/// keys and the panel's lookup table must agree: `str::to_lowercase` would turn a final
+/// 'Σ' into 'ς' where a lookup character by character gives 'σ').
+pub fn upn_key_chars(upn: &str) -> impl Iterator<Item = char> + '_ {
+    upn.trim().chars().flat_map(char::to_lowercase)
 }
 
 /// Why a UPN was refused.
@@ -82,5 +90,14 @@ mod tests {
             validate_upn(&"a".repeat(400)),
             Err(UpnError::TooLong(400))
         ));
+    }
+
+    #[test]
+    fn one_normalisation_for_keys_and_lookups() {
+        // A final capital sigma: per character it is 'σ', never the contextual 'ς'.
+        let upn = " ΟΔΥΣΣΕΑΣ@Contoso.com";
+        assert_eq!(upn_key(upn), "οδυσσεασ@contoso.com");
+        assert!(upn_key_chars(upn).eq(upn_key(upn).chars()));
+        assert_eq!(upn_key("ΑΣ"), "ασ");
     }
 }

@@ -5,6 +5,7 @@
 //! does I/O: these types are what the rest of the workspace converts to and from. The
 //! crate's dependencies keep it that way (no tokio, no tonic, no egui).
 
+pub mod call_readiness;
 pub mod colleague;
 pub mod held_presence;
 pub mod packed_colleague;

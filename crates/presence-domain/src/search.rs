@@ -9,12 +9,22 @@
 //! buckets, so a keystroke costs time in proportion to the postings touched.
 //!
 //! Pure data structure: it never touches the UI or the network.
+//!
+//! Here: the index and its documents. The word store is in `vocabulary`, ranking in
+//! `ranking`, typo tolerance in `fuzzy`, queries with '@' in `address`.
 
+mod address;
+#[cfg(test)]
+mod fixtures;
+mod fuzzy;
+mod ranking;
 mod vocabulary;
 
+use self::fuzzy::{allowed_edits, next_prefix};
+use self::ranking::{Scratch, fuzzy_rank, prefix_rank};
 use self::vocabulary::{DOC_BITS, Vocabulary};
 use super::colleague::Colleague;
-use super::text::{fold, folded_starts_with, words};
+use super::text::{fold, words};
 
 /// The part of a colleague a word came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +43,6 @@ pub const MAX_DOCUMENTS: usize = DOC_MASK as usize;
 const MAX_TOKENS: usize = 8;
 /// Query words are cut to this many bytes.
 const MAX_TOKEN_LEN: usize = 48;
-/// Rank buckets; higher is better.
-const RANKS: usize = 10;
-const RANK_WHOLE_PREFIX: u8 = 9;
 
 struct Document {
     key: u32,
@@ -80,21 +87,6 @@ pub struct SearchIndex {
     unordered: Vec<u32>,
     dead_documents: usize,
     scratch: Scratch,
-}
-
-#[derive(Default)]
-struct Scratch {
-    generation_base: u32,
-    /// `generation_base + n`: the document matched the first `n` tokens of this search.
-    progress: Vec<u32>,
-    /// Weakest token rank so far (completed tokens).
-    overall: Vec<u8>,
-    /// Best rank for the token being processed.
-    current: Vec<u8>,
-    row_previous: Vec<usize>,
-    row_before: Vec<usize>,
-    row_current: Vec<usize>,
-    buckets: [Vec<u32>; RANKS],
 }
 
 impl SearchIndex {
@@ -246,21 +238,7 @@ impl SearchIndex {
             self.search_words(&folded_query, out);
             return;
         }
-        let query = folded_query.trim();
-        let local_part = query.split('@').next().unwrap_or_default();
-        if words(local_part).next().is_some() {
-            // Narrow by the words before '@' through the index, then keep those with an
-            // address that the whole query starts, or starts from one of its words
-            // ("rossi@contoso" finds anna.rossi@contoso.com).
-            self.search_words(local_part, out);
-            out.retain(|&key| {
-                addresses(key)
-                    .iter()
-                    .any(|a| !a.is_empty() && address_matches(a, query))
-            });
-        } else {
-            self.search_addresses(query, out, addresses);
-        }
+        self.search_with_address(&folded_query, out, addresses);
     }
 
     /// Searches by words: `folded_query` is already folded and has no '@'.
@@ -285,7 +263,7 @@ impl SearchIndex {
             return;
         }
 
-        let base = self.scratch.begin(self.documents.len(), tokens.len());
+        let base = self.scratch.begin(self.documents.len());
         for (i, token) in tokens.iter().enumerate() {
             let expected = base + i as u32;
             // A single letter is the start of a name: departments, titles and phone
@@ -312,7 +290,11 @@ impl SearchIndex {
             for vocabulary in &self.vocabularies {
                 vocabulary.for_each_in_range(first, Some(&next), |word, postings| {
                     if !word.starts_with(token)
-                        && self.scratch.prefix_distance(token, word, max_edits) <= max_edits
+                        && self
+                            .scratch
+                            .edit_rows
+                            .prefix_distance(token, word, max_edits)
+                            <= max_edits
                     {
                         self.scratch.apply(postings, expected, i == 0, fuzzy_rank);
                     }
@@ -321,23 +303,7 @@ impl SearchIndex {
         }
 
         let done = base + tokens.len() as u32;
-        let scratch = &mut self.scratch;
-        for &doc in &self.by_name {
-            let d = doc as usize;
-            let document = &self.documents[d];
-            if !document.is_alive || scratch.progress[d] != done {
-                continue;
-            }
-            let rank = if document.name(&self.names).starts_with(&normalized_query) {
-                RANK_WHOLE_PREFIX
-            } else {
-                scratch.overall[d].min(scratch.current[d])
-            };
-            scratch.buckets[rank as usize].push(document.key);
-        }
-        for bucket in scratch.buckets.iter_mut().rev() {
-            out.append(bucket);
-        }
+        self.collect_ranked(done, &normalized_query, out);
     }
 
     /// Merges documents added since the last search into the name order.
@@ -366,171 +332,6 @@ impl SearchIndex {
         self.by_name = merged;
         self.unordered.clear();
     }
-
-    /// A query with '@' and no word before it: "@contoso" finds everyone whose address's
-    /// domain starts so; otherwise the whole address must start with it. (`query` is
-    /// folded.)
-    fn search_addresses<'a>(
-        &self,
-        query: &str,
-        out: &mut Vec<u32>,
-        addresses: impl Fn(u32) -> [&'a str; 2],
-    ) {
-        let matches = |address: &str| match query.strip_prefix('@') {
-            Some(domain) => address
-                .split_once('@')
-                .is_some_and(|(_, d)| folded_starts_with(d, domain)),
-            None => folded_starts_with(address, query),
-        };
-        for &doc in &self.by_name {
-            let document = &self.documents[doc as usize];
-            if document.is_alive && addresses(document.key).iter().any(|a| matches(a)) {
-                out.push(document.key);
-            }
-        }
-    }
-}
-
-impl Scratch {
-    /// Starts a search over `documents` with `tokens` tokens; returns the generation base.
-    fn begin(&mut self, documents: usize, _tokens: usize) -> u32 {
-        // Every search takes the same span, so no count left by an earlier search (with
-        // more tokens) can equal a count of this one.
-        let step = MAX_TOKENS as u32 + 1;
-        if self.generation_base.checked_add(2 * step).is_none() || self.generation_base == 0 {
-            self.progress.iter_mut().for_each(|p| *p = 0);
-            self.generation_base = 1;
-        } else {
-            self.generation_base += step;
-        }
-        self.progress.resize(documents, 0);
-        self.overall.resize(documents, 0);
-        self.current.resize(documents, 0);
-        self.generation_base
-    }
-
-    /// Records matches of the current token (`expected` = base + token index).
-    fn apply(
-        &mut self,
-        postings: impl Iterator<Item = u32>,
-        expected: u32,
-        is_first: bool,
-        rank: impl Fn(Field) -> u8,
-    ) {
-        for packed in postings {
-            let doc = (packed & DOC_MASK) as usize;
-            let field = match packed >> FIELD_SHIFT {
-                0 => Field::Name,
-                1 => Field::Upn,
-                _ => Field::Other,
-            };
-            let progress = self.progress[doc];
-            let rank = rank(field);
-            if progress == expected + 1 {
-                // Already matched this token through another word.
-                self.current[doc] = self.current[doc].max(rank);
-            } else if progress == expected || (is_first && progress < expected) {
-                self.overall[doc] = if is_first {
-                    u8::MAX
-                } else {
-                    self.overall[doc].min(self.current[doc])
-                };
-                self.current[doc] = rank;
-                self.progress[doc] = expected + 1;
-            }
-        }
-    }
-
-    /// Optimal-string-alignment distance between `token` and the closest prefix of
-    /// `word`; stops early once it must exceed `max_edits`.
-    fn prefix_distance(&mut self, token: &str, word: &str, max_edits: usize) -> usize {
-        let t = token.as_bytes();
-        let w = word.as_bytes();
-        let columns = w.len().min(t.len() + max_edits);
-        let w = &w[..columns];
-        self.row_before.clear();
-        self.row_previous.clear();
-        self.row_previous.extend(0..=columns);
-        for i in 1..=t.len() {
-            self.row_current.clear();
-            self.row_current.push(i);
-            let mut row_min = i;
-            for j in 1..=columns {
-                let cost = usize::from(t[i - 1] != w[j - 1]);
-                let mut value = (self.row_previous[j] + 1)
-                    .min(self.row_current[j - 1] + 1)
-                    .min(self.row_previous[j - 1] + cost);
-                if i > 1 && j > 1 && t[i - 1] == w[j - 2] && t[i - 2] == w[j - 1] {
-                    value = value.min(self.row_before[j - 2] + 1);
-                }
-                row_min = row_min.min(value);
-                self.row_current.push(value);
-            }
-            if row_min > max_edits {
-                return row_min;
-            }
-            std::mem::swap(&mut self.row_before, &mut self.row_previous);
-            std::mem::swap(&mut self.row_previous, &mut self.row_current);
-        }
-        let low = t.len().saturating_sub(max_edits);
-        self.row_previous[low.min(columns)..=columns]
-            .iter()
-            .copied()
-            .min()
-            .unwrap_or(usize::MAX)
-    }
-}
-
-fn prefix_rank(field: Field, is_exact: bool) -> u8 {
-    match (field, is_exact) {
-        (Field::Name | Field::Upn, true) => 8,
-        (Field::Name, false) => 7,
-        (Field::Upn, false) => 6,
-        (Field::Other, true) => 5,
-        (Field::Other, false) => 4,
-    }
-}
-
-fn fuzzy_rank(field: Field) -> u8 {
-    match field {
-        Field::Name | Field::Upn => 2,
-        Field::Other => 1,
-    }
-}
-
-/// Whether `folded_query` (with '@') starts `address`, or starts it from a word of its
-/// local part.
-fn address_matches(address: &str, folded_query: &str) -> bool {
-    let folded = fold(address);
-    let local_end = folded.find('@').unwrap_or(folded.len());
-    // Folded text is ASCII: every byte offset is a character boundary.
-    (0..=local_end)
-        .filter(|&i| i == 0 || !folded.as_bytes()[i - 1].is_ascii_alphanumeric())
-        .any(|i| folded[i..].starts_with(folded_query))
-}
-
-/// Typos forgiven: none below four letters, one up to seven, two from eight.
-fn allowed_edits(token: &str) -> usize {
-    if token.bytes().all(|b| b.is_ascii_digit()) {
-        return 0;
-    }
-    match token.len() {
-        0..4 => 0,
-        4..8 => 1,
-        _ => 2,
-    }
-}
-
-/// The smallest string greater than every string starting with `prefix` (ASCII).
-fn next_prefix(prefix: &str) -> String {
-    let mut bytes = prefix.as_bytes().to_vec();
-    while let Some(last) = bytes.pop() {
-        if last < 0x7f {
-            bytes.push(last + 1);
-            return String::from_utf8(bytes).unwrap_or_default();
-        }
-    }
-    "\u{7f}".to_owned()
 }
 
 /// Words a phone number is found by: all its digits, each group, and the last four
@@ -554,48 +355,7 @@ fn phone_words(phone: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn colleague(given: &str, surname: &str, department: &str, phone: &str) -> Colleague {
-        let upn = format!("{}.{}@contoso.com", fold(given), fold(surname));
-        Colleague {
-            id: upn.clone(),
-            upn: upn.clone(),
-            mail: upn,
-            display_name: format!("{given} {surname}"),
-            given_name: given.into(),
-            surname: surname.into(),
-            department: department.into(),
-            job_title: "Account Manager".into(),
-            office: "Milan".into(),
-            business_phones: vec![phone.into()],
-            mobile_phone: String::new(),
-        }
-    }
-
-    fn directory() -> Vec<Colleague> {
-        vec![
-            colleague("Anna", "Rossi", "Sales", "+39 02 5550 1234"),
-            colleague("Marco", "Rossi", "Finance", "+39 02 5550 2000"),
-            colleague("José", "García", "Sales", "+34 91 555 0101"),
-            colleague("Łukasz", "Nowak", "Engineering", "+48 22 555 0199"),
-            colleague("Rosa", "Annunziata", "Legal", "+39 06 555 0001"),
-        ]
-    }
-
-    fn index() -> SearchIndex {
-        SearchIndex::build(directory().iter().enumerate().map(|(i, c)| (i as u32, c)))
-    }
-
-    fn find(index: &mut SearchIndex, query: &str) -> Vec<u32> {
-        let directory = directory();
-        let mut out = Vec::new();
-        index.search(query, &mut out, |key| {
-            let c = &directory[key as usize];
-            [c.upn.as_str(), c.mail.as_str()]
-        });
-        out
-    }
+    use super::fixtures::{colleague, find, index};
 
     #[test]
     fn accents_case_and_words() {
@@ -606,51 +366,6 @@ mod tests {
         assert_eq!(find(&mut index, "rossi"), [0, 1]);
         assert_eq!(find(&mut index, "").len(), 5);
         assert!(find(&mut index, "zzzz").is_empty());
-    }
-
-    #[test]
-    fn typos_and_ranking() {
-        let mut index = index();
-        assert_eq!(find(&mut index, "rosis"), [0, 1]);
-        assert_eq!(find(&mut index, "nowka"), [3]);
-        // "ros": Rosa (name starts with it) ranks before the Rossis (surname prefix).
-        let ranked = find(&mut index, "ros");
-        assert_eq!(ranked[0], 4);
-        assert_eq!(&ranked[1..], [0, 1]);
-        // "anna": Anna Rossi (exact given name) before Rosa Annunziata (prefix).
-        assert_eq!(find(&mut index, "anna"), [0, 4]);
-    }
-
-    #[test]
-    fn upn_mail_phone() {
-        let mut index = index();
-        assert_eq!(find(&mut index, "anna.rossi@contoso"), [0]);
-        assert_eq!(find(&mut index, "Jose.Garcia@"), [2]);
-        assert_eq!(find(&mut index, "anna.rossi@contoso.com"), [0]);
-        assert!(find(&mut index, "anna.rossi@fabrikam").is_empty());
-        assert_eq!(find(&mut index, "rossi@contoso"), [0, 1]);
-        assert_eq!(find(&mut index, "Garcia@"), [2]);
-        assert!(
-            find(&mut index, "ossi@contoso").is_empty(),
-            "from a word's start only"
-        );
-        assert_eq!(find(&mut index, "@contoso").len(), 5);
-        assert_eq!(find(&mut index, "1234"), [0]);
-        assert_eq!(find(&mut index, "+39 02 5550"), [0, 1]);
-        assert_eq!(
-            find(&mut index, "+3").len(),
-            5,
-            "one digit narrows nothing yet"
-        );
-    }
-
-    #[test]
-    fn a_shorter_query_after_a_longer_one_is_exact() {
-        let mut index = index();
-        assert_eq!(find(&mut index, "rossi sales account milan"), [0]);
-        assert_eq!(find(&mut index, "marco"), [1]);
-        assert_eq!(find(&mut index, "anna"), [0, 4]);
-        assert_eq!(find(&mut index, "jose"), [2]);
     }
 
     #[test]

@@ -35,7 +35,7 @@ enum Command {
     /// Connect to a running gateway, subscribe to everyone and report what arrives.
     Check {
         /// The gateway to check.
-        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        #[arg(long, default_value = presence_contract::DEFAULT_ENDPOINT)]
         endpoint: String,
         /// File holding the gateway's access token.
         #[arg(long)]

@@ -18,8 +18,7 @@ use presence_hub::PresenceHub;
 use crate::auth::AuthInterceptor;
 use crate::service::PresenceServiceImpl;
 
-/// The default listen address: loopback only.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+pub use presence_contract::DEFAULT_LISTEN;
 
 /// How to run the server.
 #[derive(Debug, Clone)]

@@ -380,14 +380,6 @@ impl PresenceHub {
         queue
     }
 
-    /// How many subscribers are connected.
-    pub fn subscriber_count(&self) -> usize {
-        lock(&self.subscribers)
-            .iter()
-            .filter(|w| w.strong_count() > 0)
-            .count()
-    }
-
     fn live_subscribers(&self) -> Vec<Arc<SubscriberQueue>> {
         lock(&self.subscribers)
             .iter()

@@ -1,0 +1,93 @@
+//! Typo tolerance: how many edits a query word may have, and the edit distance from a
+//! word to the closest prefix of a vocabulary word.
+
+/// The rows of the edit distance table, kept from one word to the next.
+#[derive(Default)]
+pub(super) struct EditRows {
+    previous: Vec<usize>,
+    before: Vec<usize>,
+    current: Vec<usize>,
+}
+
+impl EditRows {
+    /// Optimal-string-alignment distance between `token` and the closest prefix of
+    /// `word`; stops early once it must exceed `max_edits`.
+    pub(super) fn prefix_distance(&mut self, token: &str, word: &str, max_edits: usize) -> usize {
+        let t = token.as_bytes();
+        let w = word.as_bytes();
+        let columns = w.len().min(t.len() + max_edits);
+        let w = &w[..columns];
+        self.before.clear();
+        self.previous.clear();
+        self.previous.extend(0..=columns);
+        for i in 1..=t.len() {
+            self.current.clear();
+            self.current.push(i);
+            let mut row_min = i;
+            for j in 1..=columns {
+                let cost = usize::from(t[i - 1] != w[j - 1]);
+                let mut value = (self.previous[j] + 1)
+                    .min(self.current[j - 1] + 1)
+                    .min(self.previous[j - 1] + cost);
+                if i > 1 && j > 1 && t[i - 1] == w[j - 2] && t[i - 2] == w[j - 1] {
+                    value = value.min(self.before[j - 2] + 1);
+                }
+                row_min = row_min.min(value);
+                self.current.push(value);
+            }
+            if row_min > max_edits {
+                return row_min;
+            }
+            std::mem::swap(&mut self.before, &mut self.previous);
+            std::mem::swap(&mut self.previous, &mut self.current);
+        }
+        let low = t.len().saturating_sub(max_edits);
+        self.previous[low.min(columns)..=columns]
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(usize::MAX)
+    }
+}
+
+/// Typos forgiven: none below four letters, one up to seven, two from eight.
+pub(super) fn allowed_edits(token: &str) -> usize {
+    if token.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    match token.len() {
+        0..4 => 0,
+        4..8 => 1,
+        _ => 2,
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix` (ASCII).
+pub(super) fn next_prefix(prefix: &str) -> String {
+    let mut bytes = prefix.as_bytes().to_vec();
+    while let Some(last) = bytes.pop() {
+        if last < 0x7f {
+            bytes.push(last + 1);
+            return String::from_utf8(bytes).unwrap_or_default();
+        }
+    }
+    "\u{7f}".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::search::fixtures::{find, index};
+
+    #[test]
+    fn typos_and_ranking() {
+        let mut index = index();
+        assert_eq!(find(&mut index, "rosis"), [0, 1]);
+        assert_eq!(find(&mut index, "nowka"), [3]);
+        // "ros": Rosa (name starts with it) ranks before the Rossis (surname prefix).
+        let ranked = find(&mut index, "ros");
+        assert_eq!(ranked[0], 4);
+        assert_eq!(&ranked[1..], [0, 1]);
+        // "anna": Anna Rossi (exact given name) before Rosa Annunziata (prefix).
+        assert_eq!(find(&mut index, "anna"), [0, 4]);
+    }
+}

@@ -1,0 +1,131 @@
+//! How well a document matches: each token's best rank over the words it matched, the
+//! weakest token's rank for the document, and the rank buckets that order the result
+//! without sorting.
+
+use super::fuzzy::EditRows;
+use super::{DOC_MASK, FIELD_SHIFT, Field, MAX_TOKENS, SearchIndex};
+
+/// Rank buckets; higher is better.
+const RANKS: usize = 10;
+const RANK_WHOLE_PREFIX: u8 = 9;
+
+/// Memory one search leaves to the next, sized to the documents.
+#[derive(Default)]
+pub(super) struct Scratch {
+    generation_base: u32,
+    /// `generation_base + n`: the document matched the first `n` tokens of this search.
+    progress: Vec<u32>,
+    /// Weakest token rank so far (completed tokens).
+    overall: Vec<u8>,
+    /// Best rank for the token being processed.
+    current: Vec<u8>,
+    /// Rows of the typo distance table.
+    pub(super) edit_rows: EditRows,
+    buckets: [Vec<u32>; RANKS],
+}
+
+impl Scratch {
+    /// Starts a search over `documents` with `tokens` tokens; returns the generation base.
+    pub(super) fn begin(&mut self, documents: usize) -> u32 {
+        // Every search takes the same span, so no count left by an earlier search (with
+        // more tokens) can equal a count of this one.
+        let step = MAX_TOKENS as u32 + 1;
+        if self.generation_base.checked_add(2 * step).is_none() || self.generation_base == 0 {
+            self.progress.iter_mut().for_each(|p| *p = 0);
+            self.generation_base = 1;
+        } else {
+            self.generation_base += step;
+        }
+        self.progress.resize(documents, 0);
+        self.overall.resize(documents, 0);
+        self.current.resize(documents, 0);
+        self.generation_base
+    }
+
+    /// Records matches of the current token (`expected` = base + token index).
+    pub(super) fn apply(
+        &mut self,
+        postings: impl Iterator<Item = u32>,
+        expected: u32,
+        is_first: bool,
+        rank: impl Fn(Field) -> u8,
+    ) {
+        for packed in postings {
+            let doc = (packed & DOC_MASK) as usize;
+            let field = match packed >> FIELD_SHIFT {
+                0 => Field::Name,
+                1 => Field::Upn,
+                _ => Field::Other,
+            };
+            let progress = self.progress[doc];
+            let rank = rank(field);
+            if progress == expected + 1 {
+                // Already matched this token through another word.
+                self.current[doc] = self.current[doc].max(rank);
+            } else if progress == expected || (is_first && progress < expected) {
+                self.overall[doc] = if is_first {
+                    u8::MAX
+                } else {
+                    self.overall[doc].min(self.current[doc])
+                };
+                self.current[doc] = rank;
+                self.progress[doc] = expected + 1;
+            }
+        }
+    }
+}
+
+impl SearchIndex {
+    /// Writes the documents that matched every token (progress `done`) into `out`, best
+    /// rank first and in name order within a rank.
+    pub(super) fn collect_ranked(&mut self, done: u32, normalized_query: &str, out: &mut Vec<u32>) {
+        let scratch = &mut self.scratch;
+        for &doc in &self.by_name {
+            let d = doc as usize;
+            let document = &self.documents[d];
+            if !document.is_alive || scratch.progress[d] != done {
+                continue;
+            }
+            let rank = if document.name(&self.names).starts_with(normalized_query) {
+                RANK_WHOLE_PREFIX
+            } else {
+                scratch.overall[d].min(scratch.current[d])
+            };
+            scratch.buckets[rank as usize].push(document.key);
+        }
+        for bucket in scratch.buckets.iter_mut().rev() {
+            out.append(bucket);
+        }
+    }
+}
+
+pub(super) fn prefix_rank(field: Field, is_exact: bool) -> u8 {
+    match (field, is_exact) {
+        (Field::Name | Field::Upn, true) => 8,
+        (Field::Name, false) => 7,
+        (Field::Upn, false) => 6,
+        (Field::Other, true) => 5,
+        (Field::Other, false) => 4,
+    }
+}
+
+pub(super) fn fuzzy_rank(field: Field) -> u8 {
+    match field {
+        Field::Name | Field::Upn => 2,
+        Field::Other => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::search::fixtures::{find, index};
+
+    #[test]
+    fn a_shorter_query_after_a_longer_one_is_exact() {
+        let mut index = index();
+        assert_eq!(find(&mut index, "rossi sales account milan"), [0]);
+        assert_eq!(find(&mut index, "marco"), [1]);
+        assert_eq!(find(&mut index, "anna"), [0, 4]);
+        assert_eq!(find(&mut index, "jose"), [2]);
+    }
+}
