@@ -347,14 +347,15 @@ impl DirectoryModel {
     }
 }
 
+/// Test fixtures, shared with the view's tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use presence_domain::Availability;
     use presence_domain::text::MAX_LINE_CHARS;
 
     use super::*;
-    use presence_domain::Availability;
 
-    fn colleague(upn: &str, name: &str) -> Colleague {
+    pub(crate) fn colleague(upn: &str, name: &str) -> Colleague {
         Colleague {
             upn: upn.into(),
             display_name: name.into(),
@@ -362,7 +363,7 @@ mod tests {
         }
     }
 
-    fn presence(upn: &str, availability: Availability, version: u64) -> Presence {
+    pub(crate) fn presence(upn: &str, availability: Availability, version: u64) -> Presence {
         Presence {
             availability,
             version,

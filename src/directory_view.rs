@@ -249,27 +249,12 @@ mod tests {
     use std::time::SystemTime;
 
     use presence_domain::{
-        Availability, Colleague, OutOfOffice, Presence, SourceHealth, SourceState, Technology,
+        Availability, OutOfOffice, Presence, SourceHealth, SourceState, Technology,
     };
 
     use super::*;
     use crate::connection::{ConnectionState, PanelEvent};
-
-    fn colleague(upn: &str, name: &str) -> Colleague {
-        Colleague {
-            upn: upn.into(),
-            display_name: name.into(),
-            ..Default::default()
-        }
-    }
-
-    fn presence(upn: &str, availability: Availability, version: u64) -> Presence {
-        Presence {
-            availability,
-            version,
-            ..Presence::unknown(upn)
-        }
-    }
+    use crate::directory_model::tests::{colleague, presence};
 
     /// A live model of five colleagues named "Rossi ...", and their presence.
     fn model() -> DirectoryModel {
