@@ -5,6 +5,7 @@ use crate::Availability;
 
 /// Whether a colleague can take a transferred call now: Available (idle or not), not
 /// out of office, and the status is live (a stale "Available" is only a guess).
+#[inline]
 pub fn can_take_call_now(
     availability: Availability,
     is_out_of_office: bool,
@@ -23,6 +24,7 @@ pub const CALL_ORDER_LEN: usize = 2 * Availability::ALL.len();
 /// The place in "sort by status": everyone who can take a call now first (Available
 /// before Available, idle), then everyone else by how reachable their status says they
 /// are. Lower comes first; always below [`CALL_ORDER_LEN`].
+#[inline]
 pub fn call_order(availability: Availability, is_out_of_office: bool, is_live: bool) -> usize {
     let rank = usize::from(availability.reachability_rank());
     if can_take_call_now(availability, is_out_of_office, is_live) {

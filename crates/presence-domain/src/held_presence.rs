@@ -102,25 +102,30 @@ impl HeldPresence {
         }
     }
 
+    #[inline]
     pub fn version(&self) -> u64 {
         self.version
     }
 
     /// When the colleague entered this state (to the second: the panel shows minutes).
+    #[inline]
     pub fn since(&self) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(self.since_unix_secs))
     }
 
+    #[inline]
     pub fn availability(&self) -> Availability {
         self.availability
     }
 
+    #[inline]
     pub fn technology(&self) -> Technology {
         self.technology
     }
 
     /// Whether the colleague is out of office (flag or activity), as
     /// [`Presence::is_out_of_office`] says.
+    #[inline]
     pub fn is_out_of_office(&self) -> bool {
         self.is_out_of_office
             || Activity::KNOWN.get(usize::from(self.activity)) == Some(&Activity::OutOfOffice)

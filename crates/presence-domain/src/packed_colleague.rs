@@ -108,6 +108,7 @@ impl SharedStrings {
     }
 
     /// The string of `id` (empty for ids not given out).
+    #[inline]
     pub fn get(&self, id: u32) -> &str {
         match id.checked_sub(1) {
             Some(i) => self.strings.get(i as usize).map_or("", |s| s),
@@ -190,6 +191,7 @@ impl PackedColleague {
     }
 
     /// Reads the colleague, with the shared strings it was packed with.
+    #[inline]
     pub fn read<'a>(&'a self, shared: &'a SharedStrings) -> ColleagueRef<'a> {
         ColleagueRef {
             packed: self,
@@ -197,6 +199,7 @@ impl PackedColleague {
         }
     }
 
+    #[inline]
     fn own(&self, field: Own) -> &str {
         let i = field as usize;
         let mut start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
@@ -209,6 +212,7 @@ impl PackedColleague {
     }
 
     /// The UPN (it needs no shared strings: the key a colleague is found by).
+    #[inline]
     pub fn upn(&self) -> &str {
         self.own(Own::Upn)
     }
@@ -222,13 +226,16 @@ pub struct ColleagueRef<'a> {
 }
 
 impl<'a> ColleagueRef<'a> {
+    #[inline]
     fn shared(self, field: Shared) -> &'a str {
         self.shared.get(self.packed.shared[field as usize])
     }
 
+    #[inline]
     pub fn upn(self) -> &'a str {
         self.packed.own(Own::Upn)
     }
+    #[inline]
     pub fn display_name(self) -> &'a str {
         if self.packed.flags & DISPLAY_IS_FULL_NAME != 0 {
             let start = self.packed.ends[Own::Upn as usize] as usize;
@@ -237,27 +244,34 @@ impl<'a> ColleagueRef<'a> {
         }
         self.packed.own(Own::DisplayName)
     }
+    #[inline]
     pub fn given_name(self) -> &'a str {
         self.packed.own(Own::GivenName)
     }
+    #[inline]
     pub fn surname(self) -> &'a str {
         self.packed.own(Own::Surname)
     }
+    #[inline]
     pub fn mail(self) -> &'a str {
         if self.packed.flags & MAIL_IS_UPN != 0 {
             return self.upn();
         }
         self.packed.own(Own::Mail)
     }
+    #[inline]
     pub fn department(self) -> &'a str {
         self.shared(Shared::Department)
     }
+    #[inline]
     pub fn job_title(self) -> &'a str {
         self.shared(Shared::JobTitle)
     }
+    #[inline]
     pub fn office(self) -> &'a str {
         self.shared(Shared::Office)
     }
+    #[inline]
     pub fn mobile_phone(self) -> &'a str {
         self.packed.own(Own::MobilePhone)
     }

@@ -98,6 +98,7 @@ impl Availability {
     }
 
     /// Order for "sort by status": who can take a call first.
+    #[inline]
     pub fn reachability_rank(self) -> u8 {
         match self {
             Self::Available => 0,
@@ -297,6 +298,7 @@ impl Presence {
     }
 
     /// Whether the same state as `other` (ignoring version and since).
+    #[inline]
     pub fn same_state(&self, other: &Self) -> bool {
         self.availability == other.availability
             && self.activity == other.activity
