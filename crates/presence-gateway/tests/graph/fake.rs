@@ -106,7 +106,7 @@ impl Fake {
     pub(crate) fn add_users(&self, range: std::ops::Range<usize>) {
         self.with(|s| {
             for n in range {
-                let id = format!("{n:08}-0000-4000-8000-000000000000");
+                let id = Self::id(n);
                 s.users.push((
                     id.clone(),
                     format!("user{n}@contoso.com"),
@@ -231,7 +231,7 @@ async fn token(
     }
 }
 
-fn is_authorized(s: &mut FakeState, headers: &HeaderMap) -> bool {
+fn is_authorized(s: &FakeState, headers: &HeaderMap) -> bool {
     let expected = format!("Bearer {}", s.access_token);
     headers
         .get("authorization")
@@ -256,7 +256,7 @@ async fn users(
         std::future::pending::<()>().await;
     }
     let mut s = state.lock().expect("fake state");
-    if !is_authorized(&mut s, &headers) {
+    if !is_authorized(&s, &headers) {
         return unauthorized();
     }
     let select = query.get("$select").cloned().unwrap_or_default();
@@ -341,7 +341,7 @@ async fn presences(
         ids: ids.clone(),
         authorization,
     });
-    if !is_authorized(&mut s, &headers) {
+    if !is_authorized(&s, &headers) {
         return unauthorized();
     }
     match s.script.pop_front() {
@@ -390,19 +390,25 @@ pub(crate) async fn signed_in_fake() -> (Fake, tempfile::TempDir, PathBuf) {
     (fake, dir, path)
 }
 
+/// Stores a sign-in to the fake with the first refresh token in `dir`.
 pub(crate) fn store_credentials(dir: &Path, fake: &Fake) -> PathBuf {
     let path = dir.join(credentials::CREDENTIALS_FILE);
+    save_sign_in(&path, fake, "refresh-0");
+    path
+}
+
+/// Writes a sign-in to the fake holding `refresh_token` to `path`, as `login` would.
+pub(crate) fn save_sign_in(path: &Path, fake: &Fake, refresh_token: &str) {
     credentials::save(
-        &path,
+        path,
         &StoredCredentials {
             tenant: TENANT.into(),
             client_id: CLIENT_ID.into(),
             authority_url: fake.url(),
-            refresh_token: Secret::new("refresh-0"),
+            refresh_token: Secret::new(refresh_token),
         },
     )
     .expect("credentials stored");
-    path
 }
 
 pub(crate) fn fast_config(fake: &Fake, credentials_path: PathBuf) -> GraphConfig {

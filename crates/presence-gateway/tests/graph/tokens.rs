@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use presence_domain::SourceState;
-use presence_sources::graph::{self, Secret, StoredCredentials, credentials};
+use presence_sources::graph::{self, credentials};
 
-use crate::fake::{CLIENT_ID, Fake, TENANT, fast_config, signed_in_fake};
+use crate::fake::{Fake, fast_config, save_sign_in, signed_in_fake};
 use crate::support::{assert_no_tokens, capture_logs, eventually, new_hub, teams_health};
 
 /// A revoked refresh token: stale, with the words that tell the operator what to do;
@@ -40,16 +40,7 @@ async fn revoked_sign_in_asks_for_login_and_recovers() {
         s.is_refresh_revoked = false;
         s.refresh_token = "refresh-new".into();
     });
-    credentials::save(
-        &path,
-        &StoredCredentials {
-            tenant: TENANT.into(),
-            client_id: CLIENT_ID.into(),
-            authority_url: fake.url(),
-            refresh_token: Secret::new("refresh-new"),
-        },
-    )
-    .expect("stored");
+    save_sign_in(&path, &fake, "refresh-new");
     eventually("live after the new sign-in", Duration::from_secs(5), || {
         teams_health(&hub).0 == SourceState::Live && hub.view().len() == 2
     })
