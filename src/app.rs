@@ -14,7 +14,7 @@ use crate::memory;
 use crate::settings::{PanelSettings, ThemeChoice};
 use crate::ui::{self, PanelView, UiCommand, WidgetState};
 
-/// Longest time spent applying transport events in one frame.
+/// Longest time spent applying link events in one frame.
 pub const EVENT_BUDGET: Duration = Duration::from_millis(4);
 
 /// Everything the app is started with.
@@ -68,7 +68,7 @@ impl PanelApp {
         }
     }
 
-    /// Applies transport events until the channel is empty or the budget is spent.
+    /// Applies link events until the channel is empty or the budget is spent.
     fn drain_events(&mut self, budget: Duration) -> usize {
         let started = Instant::now();
         let now = SystemTime::now();

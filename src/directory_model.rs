@@ -1,5 +1,5 @@
 //! The panel's state of the world: the directory, everyone's latest presence, the link
-//! and source health, and the search index. Applies transport events; knows nothing of
+//! and source health, and the search index. Applies link events; knows nothing of
 //! drawing.
 //!
 //! Rules it keeps: a presence update older than the version held is discarded; a full

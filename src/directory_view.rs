@@ -1,7 +1,7 @@
 //! What the list shows and who is selected: the search results in display order (the
 //! "Available only" filter and "Sort by status" applied), the selection that follows a
 //! colleague through re-orderings, and which panes are open. Pure view logic: no egui,
-//! no transport; the app calls it, the drawing code reads it.
+//! no link; the app calls it, the drawing code reads it.
 
 use std::time::{Duration, Instant};
 

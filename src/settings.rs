@@ -1,6 +1,6 @@
 //! The panel's persisted settings: one TOML file in the per-user config folder
 //! (`%APPDATA%\UCX\Presence Panel\config\settings.toml` on Windows,
-//! `~/.config/presence-panel/settings.toml` on Linux).
+//! `~/.config/presencepanel/settings.toml` on Linux).
 //!
 //! A damaged file never stops the panel: it starts on defaults and shows a warning.
 

@@ -1,5 +1,6 @@
 //! The legend: every status icon, in both palettes, from the PNGs in `assets/icons/`
-//! (decoded with the `image` crate), with what it means.
+//! (decoded with the `image` crate), with what it means; and writing those PNGs from
+//! the icon geometry (`presence-panel --write-icons DIR`).
 
 use super::UiCommand;
 use crate::status_icon::IconKind;

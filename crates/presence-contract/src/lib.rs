@@ -4,8 +4,8 @@
 //! ([`access_token`]) and the message limits both ends agree on ([`limits`]).
 //!
 //! Must never depend on the hub, the sources or a GUI crate: it is the wire, nothing
-//! more. Only this crate, the gateway's service and the panel's connection module touch
-//! generated types.
+//! more. Only this crate, the gateway (service, server, check) and the panel's
+//! connection module touch generated types (tests and benchmarks aside).
 
 pub mod access_token;
 pub mod client;
