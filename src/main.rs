@@ -208,6 +208,10 @@ fn init_logging(level: &str) {
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(file))
             .init(),
-        None => builder.with_writer(std::io::stderr).init(),
+        // Colour only on a terminal, never into a file or a pipe.
+        None => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .init(),
     }
 }

@@ -122,10 +122,15 @@ pub async fn start(
     health_reporter
         .set_serving::<PresenceServiceServer<PresenceServiceImpl>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(presence_contract::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    // Both reflection versions: v1, and v1alpha for older tools and the Python
+    // grpcio-reflection package.
+    let reflection_builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(presence_contract::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection = reflection_builder().build_v1()?;
+    let reflection_v1alpha = reflection_builder().build_v1alpha()?;
 
     let mut shutdown_signal = shutdown_rx;
     let router = tonic::transport::Server::builder()
@@ -135,6 +140,7 @@ pub async fn start(
         )))
         .add_service(health)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(presence);
     let task = tokio::spawn(async move {
         router

@@ -186,13 +186,21 @@ impl Subscription {
             heartbeat_interval,
         );
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A client that has sent all its requests may close its sending side (many
+        // command-line and generated clients do): in gRPC that is not a cancellation,
+        // so the subscription goes on until the client cancels or goes away.
+        let mut is_inbound_open = true;
         let end = loop {
             let step = tokio::select! {
                 biased;
                 _ = shutdown.changed() => Err(End::Status(Status::unavailable("the presence gateway is shutting down"))),
-                message = inbound.message() => match message {
+                () = self.tx.closed() => Err(End::ClientGone),
+                message = inbound.message(), if is_inbound_open => match message {
                     Ok(Some(request)) => self.handle_request(request).await,
-                    Ok(None) => Err(End::ClientGone),
+                    Ok(None) => {
+                        is_inbound_open = false;
+                        Ok(())
+                    }
                     // A request the server could not decode (too large, malformed) ends the
                     // stream with its status; if the client is gone, nobody reads it.
                     Err(status) => {

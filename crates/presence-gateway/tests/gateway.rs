@@ -599,3 +599,144 @@ fn the_gateway_binary_refuses_open_listen_without_token() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--token-file"), "{stderr}");
 }
+
+/// A client that sends its request and closes its sending side (as command-line gRPC
+/// clients do) keeps its subscription: a half-close is not a cancellation.
+#[tokio::test]
+async fn a_half_closed_request_stream_keeps_the_subscription() {
+    let hub = hub_with(3, WinningTechnology::MsTeams);
+    let gateway = start(hub.clone()).await;
+    let mut client = client(&gateway).await;
+    let mut stream = client
+        .subscribe(tokio_stream::iter([watch_all(None)]))
+        .await
+        .expect("subscribes")
+        .into_inner();
+    let mut next_event = async || loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), stream.message())
+            .await
+            .expect("an event within 5 s")
+            .expect("the stream stays healthy")
+            .expect("the stream stays open after the half-close");
+        match message.event {
+            Some(proto::subscribe_response::Event::Heartbeat(_)) | None => continue,
+            Some(event) => return event,
+        }
+    };
+    loop {
+        match next_event().await {
+            proto::subscribe_response::Event::Snapshot(page) if page.last_page => break,
+            proto::subscribe_response::Event::Snapshot(_) => continue,
+            other => panic!("expected the snapshot first, got {other:?}"),
+        }
+    }
+    hub.publish(Technology::MsTeams, vec![presence(1, Availability::Busy)]);
+    let updated = loop {
+        if let proto::subscribe_response::Event::Updates(batch) = next_event().await {
+            break batch.presences;
+        }
+    };
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].upn, "user1@contoso.com");
+    assert_eq!(updated[0].availability, proto::Availability::Busy as i32);
+    gateway.shutdown().await.expect("clean shutdown");
+}
+
+/// Reflection answers in both versions: v1, and v1alpha (the Python grpcio-reflection
+/// package, older tools).
+#[tokio::test]
+async fn reflection_lists_the_services_in_v1_and_v1alpha() {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let gateway = start(hub_with(1, WinningTechnology::MsTeams)).await;
+    let channel = tonic::transport::Endpoint::from_shared(gateway.endpoint_url())
+        .expect("url")
+        .connect()
+        .await
+        .expect("connects");
+    let expected = [
+        "ucx.presence.v1.PresenceService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+    ];
+
+    let mut client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut answers = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("v1 reflection answers")
+        .into_inner();
+    let answer = answers.message().await.expect("an answer").expect("one");
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        answer.message_response
+    else {
+        panic!("expected a service list, got {answer:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for name in expected {
+        assert!(
+            names.iter().any(|n| n == name),
+            "v1 lists {name}: {names:?}"
+        );
+    }
+
+    let mut client = v1alpha::server_reflection_client::ServerReflectionClient::new(channel);
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut answers = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("v1alpha reflection answers")
+        .into_inner();
+    let answer = answers.message().await.expect("an answer").expect("one");
+    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        answer.message_response
+    else {
+        panic!("expected a service list, got {answer:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.iter().any(|n| n == "ucx.presence.v1.PresenceService"),
+        "v1alpha lists the presence service: {names:?}"
+    );
+    gateway.shutdown().await.expect("clean shutdown");
+}
+
+/// Logs written to a pipe or a file (as under a service manager) carry no colour codes.
+#[test]
+fn the_gateway_logs_plain_text_into_a_pipe() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_presence-gateway"))
+        .args(["--listen", "127.0.0.1:0", "--users", "10"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut logged = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("a log line");
+        logged.push_str(&line);
+        logged.push('\n');
+        if line.contains("listening") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(logged.contains("INFO"), "{logged}");
+    assert!(logged.contains("listening"), "{logged}");
+    assert!(
+        !logged.contains('\u{1b}'),
+        "colour codes in a pipe: {logged:?}"
+    );
+}
