@@ -391,4 +391,33 @@ fn directory_changes_apply_live_and_hostile_text_renders_safely() {
     type_query(&mut harness, "ayse");
     assert_eq!(harness.state().view.results.len(), 1);
     harness.get_by_label_contains("Ayşe שלום 😀 longlong");
+
+    // Timestamps beyond any calendar (a hostile gateway) are not times: the row and
+    // the details draw without a panic and claim no time in state.
+    let far_future = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 2);
+    fixture.hub.publish(
+        Technology::MsTeams,
+        vec![presence_domain::Presence {
+            availability: Availability::Busy,
+            since: far_future,
+            status_message: Some(presence_domain::StatusMessage {
+                text: "back soon".into(),
+                expires_at: Some(far_future),
+            }),
+            ..presence_domain::Presence::unknown("hostile@contoso.com")
+        }],
+    );
+    wait_for(&mut harness, "the far-future presence", |app| {
+        app.model
+            .row_key_of("hostile@contoso.com")
+            .and_then(|key| app.model.row(key))
+            .and_then(|row| row.presence().map(|p| p.availability()))
+            == Some(Availability::Busy)
+    });
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    harness.step();
+    assert!(harness.state().view.is_details_open);
+    harness.get_by_label_contains("…, Busy");
+    assert!(harness.query_by_label_contains(", for ").is_none());
 }

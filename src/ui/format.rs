@@ -5,11 +5,24 @@ use std::time::SystemTime;
 use presence_domain::Presence;
 use presence_domain::presence::{format_elapsed_short, format_elapsed_spoken};
 
-/// Local wall-clock time, "14:02".
+/// Local wall-clock time, "14:02"; "--:--" for a time no calendar holds (chrono's own
+/// conversion from `SystemTime` panics beyond its range, a hostile gateway's timestamps
+/// must not crash the panel).
 pub fn local_hh_mm(time: SystemTime) -> String {
-    chrono::DateTime::<chrono::Local>::from(time)
-        .format("%H:%M")
-        .to_string()
+    let since_epoch = match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).ok(),
+        Err(before) => i64::try_from(before.duration().as_secs()).ok().map(|s| -s),
+    };
+    since_epoch
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .map_or_else(
+            || "--:--".to_owned(),
+            |utc| {
+                utc.with_timezone(&chrono::Local)
+                    .format("%H:%M")
+                    .to_string()
+            },
+        )
 }
 
 /// "3,000".
@@ -87,5 +100,14 @@ mod tests {
         assert!(
             row_accessible_label("Anna Rossi", Some(&p), Some(now), now).contains("last known at")
         );
+    }
+
+    #[test]
+    fn times_out_of_the_calendar_do_not_panic() {
+        let far_future = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 2);
+        assert_eq!(local_hh_mm(far_future), "--:--");
+        let far_past = SystemTime::UNIX_EPOCH - Duration::from_secs(i64::MAX as u64 / 2);
+        assert_eq!(local_hh_mm(far_past), "--:--");
+        assert_eq!(local_hh_mm(SystemTime::UNIX_EPOCH).len(), 5);
     }
 }

@@ -31,8 +31,14 @@ pub fn timestamp_from_system_time(time: SystemTime) -> prost_types::Timestamp {
     }
 }
 
+/// The last second a protobuf `Timestamp` may hold: 9999-12-31T23:59:59Z.
+pub const MAX_TIMESTAMP_SECONDS: i64 = 253_402_300_799;
+
+/// A wire timestamp as a time; one outside what a `Timestamp` may hold (before 1970 or
+/// after 9999) is not a time at all and reads as the epoch, which the domain takes as
+/// "not known".
 pub fn system_time_from_timestamp(ts: &prost_types::Timestamp) -> SystemTime {
-    if ts.seconds < 0 {
+    if !(0..=MAX_TIMESTAMP_SECONDS).contains(&ts.seconds) {
         return SystemTime::UNIX_EPOCH;
     }
     let nanos = ts.nanos.clamp(0, 999_999_999) as u32;
@@ -287,6 +293,19 @@ mod tests {
             ..Default::default()
         };
         assert!(Presence::try_from(wire).is_err());
+    }
+
+    #[test]
+    fn timestamps_beyond_the_calendar_read_as_not_known() {
+        let at =
+            |seconds| system_time_from_timestamp(&prost_types::Timestamp { seconds, nanos: 0 });
+        assert_eq!(at(i64::MAX), SystemTime::UNIX_EPOCH);
+        assert_eq!(at(MAX_TIMESTAMP_SECONDS + 1), SystemTime::UNIX_EPOCH);
+        assert_eq!(at(-1), SystemTime::UNIX_EPOCH);
+        assert_eq!(
+            at(MAX_TIMESTAMP_SECONDS),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(MAX_TIMESTAMP_SECONDS as u64)
+        );
     }
 
     #[test]
