@@ -4,10 +4,13 @@
 //! - `RichPresence.WinningTechnology` (`MSTeams` or `SipSimple`, default `SipSimple`):
 //!   which technology is shown when both report for a colleague.
 //!
-//! Lines are `Key=Value`; `;` and `#` start comments; `[Section]` headers are allowed
-//! and do not change key names. A line that cannot be understood is an error naming the
-//! file and line. Keys this gateway does not use are kept aside with a warning, since
-//! the same file also configures other UCX services.
+//! Lines are `Key=Value`; `;` and `#` start comments. Under a `[Section]` header a key
+//! without a dot is read as `Section.Key` (`[MSTeamsPresence]` then `Enable=1`); dotted
+//! keys keep their names. A line that cannot be understood, or a setting given twice, is
+//! an error naming the file and line. Keys this gateway does not use are kept aside with
+//! a warning, since the same file also configures other UCX services. Files may be
+//! UTF-8 (with or without a BOM), UTF-16 with a BOM (what Windows Notepad writes), or
+//! Latin-1.
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +28,8 @@ pub struct PresenceIni {
 /// What is wrong with a `Presence.ini`.
 #[derive(Debug, thiserror::Error)]
 pub enum PresenceIniError {
+    #[error("{path}: the file starts with a UTF-16 byte-order mark but is not valid UTF-16")]
+    BadEncoding { path: PathBuf },
     #[error("{path}:{line}: {message}")]
     BadLine {
         path: PathBuf,
@@ -45,11 +50,9 @@ RichPresence.WinningTechnology=MSTeams
 impl PresenceIni {
     /// Parses the bytes of a file as read from disk; `path` only names it in errors.
     pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Self, PresenceIniError> {
-        // UCX writes these files on Windows: accept a UTF-8 BOM and Latin-1 bytes.
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(err) => err.into_bytes().iter().map(|&b| b as char).collect(),
-        };
+        let text = decode(bytes).ok_or_else(|| PresenceIniError::BadEncoding {
+            path: path.to_owned(),
+        })?;
         Self::parse(&text, path)
     }
 
@@ -70,6 +73,19 @@ impl PresenceIni {
             line,
             message,
         };
+        let mut section = String::new();
+        let mut enable_line: Option<usize> = None;
+        let mut winning_line: Option<usize> = None;
+        let mut once = |seen: &mut Option<usize>, key: &str, line: usize| match *seen {
+            Some(first) => Err(bad(
+                line,
+                format!("{key} is set again (first on line {first}); keep one of the two"),
+            )),
+            None => {
+                *seen = Some(line);
+                Ok(())
+            }
+        };
         for (index, raw_line) in text.lines().enumerate() {
             let line_number = index + 1;
             let line = raw_line.trim_start_matches('\u{feff}').trim();
@@ -83,6 +99,7 @@ impl PresenceIni {
                         format!("malformed section header {line:?}"),
                     ));
                 }
+                section = line[1..line.len() - 1].trim().to_owned();
                 continue;
             }
             let Some((key, value)) = line.split_once('=') else {
@@ -96,7 +113,15 @@ impl PresenceIni {
             if key.is_empty() {
                 return Err(bad(line_number, "a line has a value but no key".to_owned()));
             }
+            let qualified;
+            let key = if section.is_empty() || key.contains('.') {
+                key
+            } else {
+                qualified = format!("{section}.{key}");
+                qualified.as_str()
+            };
             if key.eq_ignore_ascii_case("MSTeamsPresence.Enable") {
+                once(&mut enable_line, "MSTeamsPresence.Enable", line_number)?;
                 settings.ms_teams_enabled = match value.to_ascii_lowercase().as_str() {
                     "1" | "true" | "yes" | "on" => true,
                     "0" | "false" | "no" | "off" => false,
@@ -111,6 +136,11 @@ impl PresenceIni {
                     }
                 };
             } else if key.eq_ignore_ascii_case("RichPresence.WinningTechnology") {
+                once(
+                    &mut winning_line,
+                    "RichPresence.WinningTechnology",
+                    line_number,
+                )?;
                 settings.winning_technology = match value.to_ascii_lowercase().as_str() {
                     "msteams" => WinningTechnology::MsTeams,
                     "sipsimple" => WinningTechnology::SipSimple,
@@ -129,6 +159,31 @@ impl PresenceIni {
             }
         }
         Ok(settings)
+    }
+}
+
+/// The text of a file: UTF-16 (little or big endian) after its byte-order mark, else
+/// UTF-8 (a BOM is skipped by the parser), else Latin-1. `None`: a UTF-16 BOM followed
+/// by something that is not UTF-16.
+fn decode(bytes: Vec<u8>) -> Option<String> {
+    let utf16 = |rest: &[u8], from_bytes: fn([u8; 2]) -> u16| {
+        if rest.len() % 2 != 0 {
+            return None;
+        }
+        let units = rest
+            .chunks_exact(2)
+            .map(|pair| from_bytes([pair[0], pair[1]]));
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .ok()
+    };
+    match bytes.as_slice() {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        _ => Some(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => err.into_bytes().iter().map(|&b| char::from(b)).collect(),
+        }),
     }
 }
 
@@ -180,5 +235,72 @@ mod tests {
         );
         let err = parse("MSTeamsPresence.Enable=maybe").expect_err("bad");
         assert!(err.to_string().contains(":1:"));
+    }
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        let mut bytes = if big_endian {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in text.encode_utf16() {
+            bytes.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        bytes
+    }
+
+    #[test]
+    fn notepad_utf16_files_are_read_as_written() {
+        let text = "; Ünïcode note\r\nMSTeamsPresence.Enable=1\r\nRichPresence.WinningTechnology=MSTeams\r\n";
+        for big_endian in [false, true] {
+            let s = PresenceIni::from_bytes(utf16(text, big_endian), Path::new("Presence.ini"))
+                .expect("valid UTF-16");
+            assert!(s.ms_teams_enabled, "big endian: {big_endian}");
+            assert_eq!(s.winning_technology, WinningTechnology::MsTeams);
+        }
+        let mut broken = utf16("MSTeamsPresence.Enable=1", false);
+        broken.push(0x41);
+        let err =
+            PresenceIni::from_bytes(broken, Path::new("Presence.ini")).expect_err("odd length");
+        assert!(err.to_string().contains("not valid UTF-16"), "{err}");
+        // UTF-8 with a BOM and Latin-1 still read.
+        let s = PresenceIni::from_bytes(
+            b"\xEF\xBB\xBFMSTeamsPresence.Enable=1\n".to_vec(),
+            Path::new("Presence.ini"),
+        )
+        .expect("UTF-8 with BOM");
+        assert!(s.ms_teams_enabled);
+        let s = PresenceIni::from_bytes(
+            b"; caf\xE9\nMSTeamsPresence.Enable=1\n".to_vec(),
+            Path::new("Presence.ini"),
+        )
+        .expect("Latin-1");
+        assert!(s.ms_teams_enabled);
+    }
+
+    #[test]
+    fn section_forms_and_settings_given_twice() {
+        let s = parse("[MSTeamsPresence]\nEnable=1\n[RichPresence]\nWinningTechnology=MSTeams\n")
+            .expect("section form");
+        assert!(s.ms_teams_enabled);
+        assert_eq!(s.winning_technology, WinningTechnology::MsTeams);
+        let s = parse("[Other]\nEnable=1\n").expect("another service's key");
+        assert!(!s.ms_teams_enabled);
+        assert_eq!(s.ignored_keys, vec![(2, "Other.Enable".to_owned())]);
+        let err = parse("MSTeamsPresence.Enable=1\n; later\nMSTeamsPresence.Enable=0\n")
+            .expect_err("twice");
+        assert_eq!(
+            err.to_string(),
+            "Presence.ini:3: MSTeamsPresence.Enable is set again (first on line 1); keep one of the two"
+        );
+        let err = parse(
+            "RichPresence.WinningTechnology=MSTeams\n[RichPresence]\nWinningTechnology=SipSimple\n",
+        )
+        .expect_err("twice, once in section form");
+        assert!(err.to_string().starts_with("Presence.ini:3:"), "{err}");
     }
 }
