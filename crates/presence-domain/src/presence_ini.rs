@@ -76,7 +76,7 @@ impl PresenceIni {
         let mut section = String::new();
         let mut enable_line: Option<usize> = None;
         let mut winning_line: Option<usize> = None;
-        let mut once = |seen: &mut Option<usize>, key: &str, line: usize| match *seen {
+        let once = |seen: &mut Option<usize>, key: &str, line: usize| match *seen {
             Some(first) => Err(bad(
                 line,
                 format!("{key} is set again (first on line {first}); keep one of the two"),
@@ -167,7 +167,7 @@ impl PresenceIni {
 /// by something that is not UTF-16.
 fn decode(bytes: Vec<u8>) -> Option<String> {
     let utf16 = |rest: &[u8], from_bytes: fn([u8; 2]) -> u16| {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return None;
         }
         let units = rest
