@@ -85,8 +85,13 @@ enum PanelError {
 }
 
 fn run(cli: Cli) -> Result<(), PanelError> {
-    let settings_path = cli.settings.clone().or_else(settings::default_path);
-    let loaded = PanelSettings::load(settings_path.as_deref());
+    let loaded = PanelSettings::load(
+        cli.settings
+            .clone()
+            .or_else(settings::default_path)
+            .as_deref(),
+    );
+    let settings_path = loaded.path.clone();
     let mut settings = loaded.settings;
     if let Some(theme) = cli.theme.as_deref() {
         settings.theme = if theme == "dark" {

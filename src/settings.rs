@@ -63,6 +63,8 @@ impl Default for PanelSettings {
 pub struct LoadedSettings {
     pub settings: PanelSettings,
     pub warning: Option<String>,
+    /// Where to save them; `None` when saving would destroy a file that could not be
+    /// read or moved aside.
     pub path: Option<PathBuf>,
 }
 
@@ -73,8 +75,10 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 impl PanelSettings {
-    /// Loads from `path`; a missing file means defaults, a damaged one defaults plus a
-    /// warning.
+    /// Loads from `path`; a missing file means defaults. A damaged one is moved aside
+    /// (never overwritten: it may hold an endpoint someone typed) and means defaults
+    /// plus a warning saying where it went; an unreadable one means defaults, a
+    /// warning, and no saving.
     pub fn load(path: Option<&Path>) -> LoadedSettings {
         let Some(path) = path else {
             return LoadedSettings {
@@ -83,25 +87,40 @@ impl PanelSettings {
                 path: None,
             };
         };
+        let unsaved = |warning: String| LoadedSettings {
+            settings: Self::default(),
+            warning: Some(warning),
+            path: None,
+        };
         let (settings, warning) = match std::fs::read_to_string(path) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
-            Err(err) => (
-                Self::default(),
-                Some(format!(
-                    "Cannot read settings from {}: {err}. Using defaults.",
+            Err(err) => {
+                return unsaved(format!(
+                    "Cannot read settings from {}: {err}. Using defaults; settings will not be saved.",
                     path.display()
-                )),
-            ),
+                ));
+            }
             Ok(text) => match toml::from_str::<Self>(&text) {
                 Ok(settings) => settings.sanitized(),
-                Err(err) => (
-                    Self::default(),
-                    Some(format!(
-                        "Settings file {} is damaged ({}). Using defaults; it will be rewritten on exit.",
-                        path.display(),
-                        presence_domain::text::single_line(err.message(), 120)
-                    )),
-                ),
+                Err(err) => {
+                    let reason = presence_domain::text::single_line(err.message(), 120);
+                    match move_aside(path) {
+                        Ok(aside) => (
+                            Self::default(),
+                            Some(format!(
+                                "Settings file {} was damaged ({reason}). It is kept as {}; the panel uses defaults.",
+                                path.display(),
+                                aside.display()
+                            )),
+                        ),
+                        Err(move_err) => {
+                            return unsaved(format!(
+                                "Settings file {} is damaged ({reason}) and cannot be moved aside ({move_err}). Using defaults; settings will not be saved.",
+                                path.display()
+                            ));
+                        }
+                    }
+                }
             },
         };
         LoadedSettings {
@@ -147,6 +166,31 @@ impl PanelSettings {
     }
 }
 
+/// Renames a damaged settings file to `settings.toml.damaged-<seconds since 1970>`
+/// (with `-2`, `-3`... if taken) and returns the new path.
+fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = path.file_name().map_or_else(
+        || "settings.toml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    for attempt in 1..=100u32 {
+        let suffix = if attempt == 1 {
+            String::new()
+        } else {
+            format!("-{attempt}")
+        };
+        let aside = path.with_file_name(format!("{name}.damaged-{stamp}{suffix}"));
+        if !aside.exists() {
+            std::fs::rename(path, &aside)?;
+            return Ok(aside);
+        }
+    }
+    Err(std::io::Error::other("too many damaged copies already"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +224,48 @@ mod tests {
         );
         assert_eq!(loaded.settings.theme, ThemeChoice::Dark);
         assert!(loaded.warning.is_some());
+    }
+
+    #[test]
+    fn a_damaged_file_is_kept_aside_never_overwritten() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("settings.toml");
+        let damaged = "endpoint = \"https://ucx01:50051\"\ntheme = [oops\n";
+        for round in 1..=2 {
+            std::fs::write(&path, damaged).expect("write");
+            let loaded = PanelSettings::load(Some(&path));
+            assert_eq!(loaded.settings, PanelSettings::default());
+            let warning = loaded.warning.expect("warned");
+            assert!(warning.contains("It is kept as"), "{warning}");
+            assert_eq!(
+                loaded.path.as_deref(),
+                Some(path.as_path()),
+                "saving is safe"
+            );
+            assert!(!path.exists(), "moved away before anything is saved");
+            let kept: Vec<_> = std::fs::read_dir(dir.path())
+                .expect("list")
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().contains(".damaged-"))
+                .collect();
+            assert_eq!(kept.len(), round, "each damaged copy is kept");
+            for entry in kept {
+                assert_eq!(
+                    std::fs::read_to_string(entry.path()).expect("read"),
+                    damaged
+                );
+            }
+        }
+        // What cannot be read is not overwritten either.
+        let unreadable = dir.path().join("folder.toml");
+        std::fs::create_dir(&unreadable).expect("mkdir");
+        let loaded = PanelSettings::load(Some(&unreadable));
+        assert!(loaded.path.is_none(), "settings will not be saved");
+        assert!(
+            loaded
+                .warning
+                .expect("warned")
+                .contains("will not be saved")
+        );
     }
 }
