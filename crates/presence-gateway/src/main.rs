@@ -354,9 +354,22 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     let running = server::start(hub, config).await?;
     println!("presence-gateway listening on {}", running.endpoint_url());
     shutdown_signal().await;
-    tracing::info!("shutting down");
+    tracing::info!("shutting down (Ctrl-C again to stop at once)");
     source_task.abort();
-    Ok(running.shutdown().await?)
+    tokio::select! {
+        result = running.shutdown() => Ok(result?),
+        () = second_interrupt() => {
+            tracing::warn!("second Ctrl-C: stopping at once");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on a Ctrl-C during shutdown (never, if Ctrl-C cannot be listened for).
+async fn second_interrupt() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 async fn shutdown_signal() {

@@ -20,6 +20,9 @@ use crate::service::PresenceServiceImpl;
 
 pub use presence_contract::DEFAULT_LISTEN;
 
+/// How long a shutdown waits for connections to close after every stream was told.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
 /// How to run the server.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -77,12 +80,22 @@ impl RunningGateway {
     }
 
     /// Ends every stream with UNAVAILABLE, stops accepting, and waits for the server.
-    pub async fn shutdown(self) -> Result<(), GatewayError> {
+    /// Connections still open [`SHUTDOWN_GRACE`] after that (a client that stopped
+    /// reading holds its stream open) are closed without waiting further.
+    pub async fn shutdown(mut self) -> Result<(), GatewayError> {
         let _ = self.shutdown.send(true);
-        match self.task.await {
-            Ok(result) => result.map_err(GatewayError::from),
-            Err(join_error) => {
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task).await {
+            Ok(Ok(result)) => result.map_err(GatewayError::from),
+            Ok(Err(join_error)) => {
                 tracing::error!(%join_error, "the gRPC server task panicked");
+                Ok(())
+            }
+            Err(_) => {
+                tracing::warn!(
+                    grace_secs = SHUTDOWN_GRACE.as_secs(),
+                    "clients still connected after the shutdown grace; closing their connections"
+                );
+                self.task.abort();
                 Ok(())
             }
         }

@@ -141,6 +141,7 @@ impl PresenceService for PresenceServiceImpl {
             hub: self.hub.clone(),
             queue: self.hub.subscribe(),
             tx,
+            shutdown: self.shutdown.clone(),
         };
         tokio::spawn(session.run(inbound, self.heartbeat_interval, self.shutdown.clone()));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -170,6 +171,15 @@ struct Subscription {
     hub: Arc<PresenceHub>,
     queue: Arc<SubscriberQueue>,
     tx: Outbound,
+    /// Raced by every send, so a client that stops reading cannot hold up shutdown.
+    shutdown: watch::Receiver<bool>,
+}
+
+/// How long the final status of a subscription may wait for a client that does not read.
+const FINAL_STATUS_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn shutting_down() -> Status {
+    Status::unavailable("the presence gateway is shutting down")
 }
 
 impl Subscription {
@@ -193,7 +203,7 @@ impl Subscription {
         let end = loop {
             let step = tokio::select! {
                 biased;
-                _ = shutdown.changed() => Err(End::Status(Status::unavailable("the presence gateway is shutting down"))),
+                _ = shutdown.changed() => Err(End::Status(shutting_down())),
                 () = self.tx.closed() => Err(End::ClientGone),
                 message = inbound.message(), if is_inbound_open => match message {
                     Ok(Some(request)) => self.handle_request(request).await,
@@ -217,7 +227,8 @@ impl Subscription {
         };
         if let End::Status(status) = end {
             tracing::debug!(%status, "ending subscription");
-            let _ = self.tx.send(Err(status)).await;
+            // A client that stopped reading may never take it: do not wait for ever.
+            let _ = tokio::time::timeout(FINAL_STATUS_TIMEOUT, self.tx.send(Err(status))).await;
         }
     }
 
@@ -263,9 +274,16 @@ impl Subscription {
         }
     }
 
+    /// Sends one message, waiting while the client's buffer is full, unless the
+    /// gateway starts shutting down meanwhile.
     async fn send(&self, event: proto::subscribe_response::Event) -> Result<(), End> {
         let message = proto::SubscribeResponse { event: Some(event) };
-        self.tx.send(Ok(message)).await.map_err(|_| End::ClientGone)
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            biased;
+            sent = self.tx.send(Ok(message)) => sent.map_err(|_| End::ClientGone),
+            _ = shutdown.wait_for(|&stop| stop) => Err(End::Status(shutting_down())),
+        }
     }
 
     async fn send_snapshot(

@@ -740,3 +740,34 @@ fn the_gateway_logs_plain_text_into_a_pipe() {
         "colour codes in a pipe: {logged:?}"
     );
 }
+
+/// A client that subscribes and then never reads cannot hold up shutdown: every send
+/// races the shutdown signal, and connections still open after the grace are closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_within_seconds_whatever_a_stuck_client_does() {
+    use tokio_stream::StreamExt as _;
+    let gateway = start(hub_with(20_000, WinningTechnology::MsTeams)).await;
+    // A client with a tiny flow-control window that never reads: the snapshot of 20,000
+    // presences cannot leave the gateway, and the subscription waits to send.
+    let channel = tonic::transport::Endpoint::from_shared(gateway.endpoint_url())
+        .expect("url")
+        .initial_stream_window_size(Some(1_024))
+        .initial_connection_window_size(Some(1_024))
+        .connect()
+        .await
+        .expect("connects");
+    let mut client = proto::presence_service_client::PresenceServiceClient::new(channel);
+    let stuck = client
+        .subscribe(tokio_stream::iter([watch_all(None)]).chain(tokio_stream::pending()))
+        .await
+        .expect("subscribes")
+        .into_inner();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), gateway.shutdown())
+        .await
+        .expect("shutdown does not hang on a client that stopped reading")
+        .expect("shutdown succeeds");
+    println!("shutdown with a stuck client took {:?}", started.elapsed());
+    drop(stuck);
+}
