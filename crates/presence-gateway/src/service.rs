@@ -28,6 +28,9 @@ pub const MAX_DIRECTORY_PAGE: u32 = 10_000;
 pub const MAX_UPNS_PER_REQUEST: usize = 10_000;
 /// Most UPNs one subscription may watch explicitly (watch-all has no limit).
 pub const MAX_WATCHED_UPNS: usize = 200_000;
+/// Most memory the UPNs a subscription watches before they are in the directory may
+/// take (their text plus a fixed overhead each): about 13,000 UPNs of typical length.
+pub const MAX_PENDING_UPN_BYTES: usize = 1 << 20;
 /// Presences per snapshot page and per update batch.
 pub const PRESENCES_PER_MESSAGE: usize = 1_000;
 /// Directory changes per message.
@@ -252,7 +255,16 @@ impl Subscription {
                         "a subscription may watch at most {MAX_WATCHED_UPNS} UPNs; use watch_all to watch everyone"
                     ))));
                 }
-                let (slots, unknown, complete_through) = self.hub.watch(&self.queue, &watch.upns);
+                let (slots, unknown, complete_through) = self
+                    .hub
+                    .try_watch(&self.queue, &watch.upns, MAX_PENDING_UPN_BYTES)
+                    .map_err(|full| {
+                        End::Status(Status::resource_exhausted(format!(
+                            "UPNs not in the directory would take {} KiB in this subscription; at most {} KiB (unwatch some, or watch only colleagues in the directory)",
+                            full.would_hold / 1024,
+                            full.limit / 1024
+                        )))
+                    })?;
                 self.send_snapshot(slots, unknown, watch.resume.as_ref(), complete_through)
                     .await
             }

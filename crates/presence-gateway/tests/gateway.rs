@@ -771,3 +771,37 @@ async fn shutdown_ends_within_seconds_whatever_a_stuck_client_does() {
     println!("shutdown with a stuck client took {:?}", started.elapsed());
     drop(stuck);
 }
+
+/// UPNs not in the directory are kept for when they join, so what they may cost is
+/// bounded in bytes, not only in count: long unknown UPNs are refused past 1 MiB.
+#[tokio::test]
+async fn unknown_upns_are_bounded_in_bytes_per_subscription() {
+    let gateway = start(hub_with(1, WinningTechnology::MsTeams)).await;
+    let mut client = client(&gateway).await;
+    let mut subscription = subscribe(&mut client).await;
+    // 3,000 UPNs of 300 characters: under the 1 MiB request limit, about 1 MiB pending.
+    let long_upns = |from: usize| -> Vec<String> {
+        (from..from + 3_000)
+            .map(|n| format!("{n:06}{}@contoso.com", "x".repeat(282)))
+            .collect()
+    };
+    let first = long_upns(0);
+    let refs: Vec<&str> = first.iter().map(String::as_str).collect();
+    subscription.send(watch(&refs)).await;
+    let (_, unknown, _) = subscription.snapshot().await;
+    assert_eq!(
+        unknown.len(),
+        3_000,
+        "the first 1 MB of unknown UPNs is kept"
+    );
+    let second = long_upns(3_000);
+    let refs: Vec<&str> = second.iter().map(String::as_str).collect();
+    subscription.send(watch(&refs)).await;
+    let status = subscription.refusal().await;
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status.message().contains("not in the directory"),
+        "{status:?}"
+    );
+    gateway.shutdown().await.expect("clean shutdown");
+}

@@ -77,6 +77,13 @@ pub struct PresenceHub {
     subscribers: Mutex<Vec<Weak<SubscriberQueue>>>,
 }
 
+/// A watch refused because the UPNs not in the directory would take too much memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingUpnsFull {
+    pub would_hold: usize,
+    pub limit: usize,
+}
+
 /// What the hub knows about one colleague, for listing and snapshots.
 pub struct HubEntry<'a> {
     pub slot: u32,
@@ -414,11 +421,40 @@ impl PresenceHub {
     }
 
     /// Adds UPNs to a subscriber's watch set. Returns the slots now watched (for the
-    /// snapshot) and the UPNs not in the directory (watched anyway).
+    /// snapshot) and the UPNs not in the directory (watched anyway). Unbounded: for
+    /// callers in this process; clients go through [`PresenceHub::try_watch`].
     pub fn watch(&self, queue: &SubscriberQueue, upns: &[String]) -> (Vec<u32>, Vec<String>, u64) {
+        // Never refused: the byte count saturates at `usize::MAX`, which is allowed.
+        self.try_watch(queue, upns, usize::MAX).unwrap_or_default()
+    }
+
+    /// As [`PresenceHub::watch`], but refuses, changing nothing, when the UPNs not in
+    /// the directory would make the subscriber's pending set hold more than
+    /// `max_pending_bytes` (their text plus a fixed overhead each).
+    pub fn try_watch(
+        &self,
+        queue: &SubscriberQueue,
+        upns: &[String],
+        max_pending_bytes: usize,
+    ) -> Result<(Vec<u32>, Vec<String>, u64), PendingUpnsFull> {
         let state = read(&self.state);
         let complete_through = self.latest_version();
         let mut inner = lock(&queue.inner);
+        let mut added_bytes = 0usize;
+        let mut counted = std::collections::HashSet::new();
+        for upn in upns {
+            let key = upn_key(upn);
+            if !state.slot_of_upn.contains_key(&key) && counted.insert(key.clone()) {
+                added_bytes = added_bytes.saturating_add(inner.pending_upns.cost_of(&key));
+            }
+        }
+        let would_hold = inner.pending_upns.bytes().saturating_add(added_bytes);
+        if would_hold > max_pending_bytes {
+            return Err(PendingUpnsFull {
+                would_hold,
+                limit: max_pending_bytes,
+            });
+        }
         let mut slots = Vec::with_capacity(upns.len());
         let mut unknown = Vec::new();
         for upn in upns {
@@ -438,7 +474,7 @@ impl PresenceHub {
                 }
             }
         }
-        (slots, unknown, complete_through)
+        Ok((slots, unknown, complete_through))
     }
 
     /// Makes a subscriber watch everyone, now and later. Returns the slots to snapshot.
@@ -592,5 +628,35 @@ mod tests {
             [(_, DirectoryChange::Removed(_))]
         ));
         assert_eq!(hub.view().len(), 2);
+    }
+
+    #[test]
+    fn unknown_upns_are_bounded_by_the_memory_they_take() {
+        let hub = hub(WinningTechnology::MsTeams);
+        let queue = hub.subscribe();
+        let long = |n: usize| format!("{n:05}{}@x", "u".repeat(200));
+        let cost = long(0).len() + crate::PENDING_UPN_OVERHEAD_BYTES;
+        let first: Vec<String> = (0..10).map(long).collect();
+        let limit = 15 * cost;
+        let (_, unknown, _) = hub.try_watch(&queue, &first, limit).expect("fits");
+        assert_eq!(unknown.len(), 10);
+        // Known colleagues and UPNs already pending cost nothing more.
+        let mut again = first.clone();
+        again.push("a@x".to_owned());
+        assert!(hub.try_watch(&queue, &again, limit).is_ok());
+        let more: Vec<String> = (10..20).map(long).collect();
+        let full = hub
+            .try_watch(&queue, &more, limit)
+            .expect_err("over the limit");
+        assert_eq!(full.would_hold, 20 * cost);
+        assert_eq!(
+            queue.watch_counts().0,
+            11,
+            "a refused watch changes nothing"
+        );
+        // Unwatching, and joining the directory, give the memory back.
+        hub.unwatch(&queue, &first[..5]);
+        hub.apply_directory(vec![DirectoryUpdate::Upsert(colleague(&first[5]))]);
+        assert!(hub.try_watch(&queue, &more, limit).is_ok(), "room again");
     }
 }

@@ -13,5 +13,9 @@ pub mod hub;
 mod locks;
 pub mod subscriber_queue;
 
-pub use hub::{DirectoryChange, DirectoryUpdate, HubEntry, HubSettings, HubView, PresenceHub};
-pub use subscriber_queue::{MAX_QUEUED_DIRECTORY_CHANGES, Pending, SubscriberQueue};
+pub use hub::{
+    DirectoryChange, DirectoryUpdate, HubEntry, HubSettings, HubView, PendingUpnsFull, PresenceHub,
+};
+pub use subscriber_queue::{
+    MAX_QUEUED_DIRECTORY_CHANGES, PENDING_UPN_OVERHEAD_BYTES, Pending, SubscriberQueue,
+};

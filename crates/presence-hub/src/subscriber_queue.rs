@@ -85,7 +85,7 @@ impl SubscriberQueue {
 pub(crate) struct QueueInner {
     pub(crate) is_watching_all: bool,
     pub(crate) watched: BitSet,
-    pub(crate) pending_upns: HashSet<String>,
+    pub(crate) pending_upns: PendingUpns,
     pub(crate) dirty: BitSet,
     pub(crate) dirty_list: Vec<u32>,
     pub(crate) directory_changes: VecDeque<(u64, DirectoryChange)>,
@@ -113,5 +113,49 @@ impl QueueInner {
         if !self.is_overflowed {
             self.directory_changes.push_back((revision, change));
         }
+    }
+}
+
+/// UPNs watched before they are in the directory, and what they cost.
+#[derive(Debug, Default)]
+pub(crate) struct PendingUpns {
+    keys: HashSet<String>,
+    bytes: usize,
+}
+
+/// What one pending UPN costs beyond its text: the `String` and the set's slot.
+pub const PENDING_UPN_OVERHEAD_BYTES: usize = 48;
+
+impl PendingUpns {
+    /// What `key` would add if inserted (0 when already pending).
+    pub(crate) fn cost_of(&self, key: &str) -> usize {
+        if self.keys.contains(key) {
+            0
+        } else {
+            key.len() + PENDING_UPN_OVERHEAD_BYTES
+        }
+    }
+
+    pub(crate) fn insert(&mut self, key: String) {
+        let cost = self.cost_of(&key);
+        if self.keys.insert(key) {
+            self.bytes += cost;
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) -> bool {
+        let was_pending = self.keys.remove(key);
+        if was_pending {
+            self.bytes -= key.len() + PENDING_UPN_OVERHEAD_BYTES;
+        }
+        was_pending
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
     }
 }
