@@ -6,6 +6,7 @@
 //! - [`auth`]: the bearer-token interceptor.
 //! - [`check`]: `presence-gateway check`, a client that proves a gateway serves.
 //! - [`presence_ini_file`]: reading `Presence.ini` from disk.
+//! - [`version_floor`]: versions that keep growing when the clock steps back.
 //!
 //! Must never depend on a GUI crate (eframe, egui, winit, glow): the crate graph keeps
 //! `presence-gateway.exe` free of them.
@@ -15,5 +16,6 @@ pub mod check;
 pub mod presence_ini_file;
 pub mod server;
 pub mod service;
+pub mod version_floor;
 
 pub use server::{GatewayConfig, GatewayError, RunningGateway};

@@ -10,6 +10,7 @@ use presence_contract::{AccessToken, TokenFileError};
 use presence_domain::PresenceIni;
 use presence_gateway::check::CheckError;
 use presence_gateway::presence_ini_file::{self, LoadPresenceIniError};
+use presence_gateway::version_floor::{self, VersionFloorError};
 use presence_gateway::{GatewayConfig, GatewayError, server};
 use presence_hub::{HubSettings, PresenceHub};
 use presence_sources::graph::credentials::CredentialsError;
@@ -128,6 +129,10 @@ struct ServeArgs {
     /// Shortest seconds between two presence polls of the same colleague.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     min_poll_secs: u64,
+    /// Where the gateway keeps the ceiling of the versions it issued, so they keep
+    /// growing when the clock steps back (default: the per-user data folder).
+    #[arg(long)]
+    version_file: Option<PathBuf>,
     /// Log level: error, warn, info, debug or trace (or a tracing filter).
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -214,6 +219,10 @@ enum CommandError {
     GraphSetup(#[from] GraphSetupError),
     #[error(transparent)]
     Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    VersionFloor(#[from] VersionFloorError),
+    #[error("no per-user data folder for the version file: pass --version-file")]
+    NoDataFolder,
 }
 
 fn load_token(path: Option<PathBuf>) -> Result<Option<AccessToken>, TokenFileError> {
@@ -320,10 +329,20 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
         "presence settings"
     );
     let token = load_token(args.token_file)?;
-    let hub = PresenceHub::new(HubSettings {
-        winning_technology: ini.winning_technology,
-        ms_teams_enabled: ini.ms_teams_enabled,
-    });
+    let version_file = match args.version_file {
+        Some(path) => path,
+        None => directories::ProjectDirs::from("com", "UCX", "Presence Gateway")
+            .map(|dirs| dirs.data_local_dir().join("version-floor"))
+            .ok_or(CommandError::NoDataFolder)?,
+    };
+    let hub = PresenceHub::with_version_floor(
+        HubSettings {
+            winning_technology: ini.winning_technology,
+            ms_teams_enabled: ini.ms_teams_enabled,
+        },
+        version_floor::load(&version_file)?,
+    );
+    let floor_task = version_floor::keep_ahead(hub.clone(), version_file)?;
     let source_task = match args.source {
         Source::Sim => simulator::spawn(
             hub.clone(),
@@ -356,6 +375,7 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     shutdown_signal().await;
     tracing::info!("shutting down (Ctrl-C again to stop at once)");
     source_task.abort();
+    floor_task.abort();
     tokio::select! {
         result = running.shutdown() => Ok(result?),
         () = second_interrupt() => {

@@ -805,3 +805,56 @@ async fn unknown_upns_are_bounded_in_bytes_per_subscription() {
     );
     gateway.shutdown().await.expect("clean shutdown");
 }
+
+/// Versions keep growing across restarts even when the clock has stepped back: the
+/// gateway starts above the ceiling an earlier run reserved in its version file.
+#[tokio::test]
+async fn versions_start_above_an_earlier_runs_ceiling() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let version_file = dir.path().join("version-floor");
+    let now_micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_micros() as u64;
+    // An earlier run, with a clock eleven days ahead, reserved versions up to here.
+    let floor = now_micros + 1_000_000_000_000;
+    std::fs::write(&version_file, format!("{floor}\n")).expect("write");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_presence-gateway"))
+        .args(["--listen", "127.0.0.1:0", "--users", "20", "--version-file"])
+        .arg(&version_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let url = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.strip_prefix("presence-gateway listening on ")
+                .map(str::to_owned)
+        })
+        .expect("the gateway says where it listens");
+    let mut client = connect(&url, None).await.expect("connects");
+    let mut subscription = subscribe(&mut client).await;
+    subscription.send(watch_all(None)).await;
+    let (presences, _, last_page) = subscription.snapshot().await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(presences.len(), 20);
+    assert!(
+        presences.iter().all(|p| p.version > floor),
+        "every version above the earlier ceiling {floor}"
+    );
+    assert!(last_page.complete_through_version > floor);
+    let stored: u64 = std::fs::read_to_string(&version_file)
+        .expect("read")
+        .trim()
+        .parse()
+        .expect("a number");
+    assert!(
+        stored > last_page.complete_through_version,
+        "the file reserves beyond what was issued: {stored}"
+    );
+}

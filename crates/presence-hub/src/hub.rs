@@ -134,11 +134,18 @@ impl HubView<'_> {
 
 impl PresenceHub {
     pub fn new(settings: HubSettings) -> Arc<Self> {
+        Self::with_version_floor(settings, 0)
+    }
+
+    /// A hub whose versions start above `floor` even if the wall clock is behind it
+    /// (it stepped back since an earlier run issued versions up to `floor`).
+    pub fn with_version_floor(settings: HubSettings, floor: u64) -> Arc<Self> {
         let now = SystemTime::now();
         let start_micros = now
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_micros() as u64)
-            .unwrap_or(1);
+            .unwrap_or(1)
+            .max(floor.saturating_add(1));
         let teams_state = if settings.ms_teams_enabled {
             SourceState::Stale
         } else {
