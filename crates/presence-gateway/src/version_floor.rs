@@ -70,7 +70,8 @@ pub fn store(path: &Path, ceiling: u64) -> Result<(), VersionFloorError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(write_error)?;
     }
-    let temp = path.with_extension("tmp");
+    // One temporary file per process: two gateways of the same user may store at once.
+    let temp = path.with_extension(format!("tmp.{}", std::process::id()));
     std::fs::write(&temp, format!("{ceiling}\n")).map_err(write_error)?;
     std::fs::rename(&temp, path).map_err(write_error)
 }

@@ -591,8 +591,10 @@ fn bad_presence_ini_lines_are_reported_with_file_and_line() {
 
 #[test]
 fn the_gateway_binary_refuses_open_listen_without_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_presence-gateway"))
-        .args(["--listen", "0.0.0.0:0"])
+        .args(["--listen", "0.0.0.0:0", "--version-file"])
+        .arg(dir.path().join("version-floor"))
         .output()
         .expect("runs");
     assert!(!output.status.success());
@@ -715,8 +717,10 @@ async fn reflection_lists_the_services_in_v1_and_v1alpha() {
 #[test]
 fn the_gateway_logs_plain_text_into_a_pipe() {
     use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("temp dir");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_presence-gateway"))
-        .args(["--listen", "127.0.0.1:0", "--users", "10"])
+        .args(["--listen", "127.0.0.1:0", "--users", "10", "--version-file"])
+        .arg(dir.path().join("version-floor"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -97,6 +97,8 @@ async fn binary_logs_in_then_serves_graph_presence() {
 
     let mut serve = Command::new(exe)
         .args(["--source", "graph", "--listen", "127.0.0.1:0"])
+        .arg("--version-file")
+        .arg(path.with_file_name("version-floor"))
         .args(["--graph-base-url", &fake.url(), "--proxy", &fake.url()])
         .arg("--credentials-file")
         .arg(&path)
