@@ -644,6 +644,35 @@ async fn a_half_closed_request_stream_keeps_the_subscription() {
     gateway.shutdown().await.expect("clean shutdown");
 }
 
+/// Asks a gateway's reflection service, in the version `$v` (`v1` or `v1alpha`, whose
+/// generated types differ), for the names of the services it serves.
+macro_rules! list_services {
+    ($v:ident, $channel:expr) => {{
+        let mut client = $v::server_reflection_client::ServerReflectionClient::new($channel);
+        let request = $v::ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some($v::server_reflection_request::MessageRequest::ListServices(
+                String::new(),
+            )),
+        };
+        let mut answers = client
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .expect("reflection answers")
+            .into_inner();
+        let answer = answers.message().await.expect("an answer").expect("one");
+        let Some($v::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+            answer.message_response
+        else {
+            panic!("expected a service list, got {answer:?}");
+        };
+        list.service
+            .into_iter()
+            .map(|s| s.name)
+            .collect::<Vec<String>>()
+    }};
+}
+
 /// Reflection answers in both versions: v1, and v1alpha (the Python grpcio-reflection
 /// package, older tools).
 #[tokio::test]
@@ -661,51 +690,14 @@ async fn reflection_lists_the_services_in_v1_and_v1alpha() {
         "grpc.reflection.v1.ServerReflection",
     ];
 
-    let mut client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
-    let request = v1::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
-            String::new(),
-        )),
-    };
-    let mut answers = client
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .expect("v1 reflection answers")
-        .into_inner();
-    let answer = answers.message().await.expect("an answer").expect("one");
-    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
-        answer.message_response
-    else {
-        panic!("expected a service list, got {answer:?}");
-    };
-    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    let names = list_services!(v1, channel.clone());
     for name in expected {
         assert!(
             names.iter().any(|n| n == name),
             "v1 lists {name}: {names:?}"
         );
     }
-
-    let mut client = v1alpha::server_reflection_client::ServerReflectionClient::new(channel);
-    let request = v1alpha::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(
-            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
-        ),
-    };
-    let mut answers = client
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .expect("v1alpha reflection answers")
-        .into_inner();
-    let answer = answers.message().await.expect("an answer").expect("one");
-    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
-        answer.message_response
-    else {
-        panic!("expected a service list, got {answer:?}");
-    };
-    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    let names = list_services!(v1alpha, channel);
     assert!(
         names.iter().any(|n| n == "ucx.presence.v1.PresenceService"),
         "v1alpha lists the presence service: {names:?}"
