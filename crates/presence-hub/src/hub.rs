@@ -447,12 +447,20 @@ impl PresenceHub {
         let state = read(&self.state);
         let complete_through = self.latest_version();
         let mut inner = lock(&queue.inner);
+        // Each UPN normalised once, with its slot if it has one.
+        let keyed: Vec<(String, Option<u32>)> = upns
+            .iter()
+            .map(|upn| {
+                let key = upn_key(upn);
+                let slot = state.slot_of_upn.get(&key).copied();
+                (key, slot)
+            })
+            .collect();
         let mut added_bytes = 0usize;
         let mut counted = std::collections::HashSet::new();
-        for upn in upns {
-            let key = upn_key(upn);
-            if !state.slot_of_upn.contains_key(&key) && counted.insert(key.clone()) {
-                added_bytes = added_bytes.saturating_add(inner.pending_upns.cost_of(&key));
+        for (key, _) in keyed.iter().filter(|(_, slot)| slot.is_none()) {
+            if counted.insert(key.as_str()) {
+                added_bytes = added_bytes.saturating_add(inner.pending_upns.cost_of(key));
             }
         }
         let would_hold = inner.pending_upns.bytes().saturating_add(added_bytes);
@@ -464,14 +472,13 @@ impl PresenceHub {
         }
         let mut slots = Vec::with_capacity(upns.len());
         let mut unknown = Vec::new();
-        for upn in upns {
-            let key = upn_key(upn);
-            match state.slot_of_upn.get(&key) {
-                Some(&slot) if state.slots[slot as usize].colleague.is_some() => {
+        for (upn, (key, slot)) in upns.iter().zip(keyed) {
+            match slot {
+                Some(slot) if state.slots[slot as usize].colleague.is_some() => {
                     inner.watched.insert(slot);
                     slots.push(slot);
                 }
-                Some(&slot) => {
+                Some(slot) => {
                     inner.watched.insert(slot);
                     unknown.push(upn.clone());
                 }
