@@ -13,7 +13,10 @@ use egui_kittest::Harness;
 use presence_domain::{Availability, Presence, SourceState, Technology, WinningTechnology};
 use presence_gateway::{GatewayConfig, server};
 use presence_hub::{DirectoryUpdate, HubSettings, PresenceHub};
+use presence_panel::board_store::LoadedBoard;
+use presence_panel::colleague_actions::RecordingLinkOpener;
 use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
+use presence_panel::desktop_notifier::RecordingNotifier;
 use presence_panel::settings::PanelSettings;
 use presence_panel::{PanelApp, PanelAppInit};
 use presence_sources::simulator::{Simulator, SimulatorConfig};
@@ -71,6 +74,9 @@ fn frame_time(c: &mut Criterion) {
         settings_path: None,
         startup_warning: None,
         endpoint_label: gateway.endpoint_url(),
+        board: LoadedBoard::unsaved(),
+        link_opener: Arc::new(RecordingLinkOpener::default()),
+        notifier: Arc::new(RecordingNotifier::default()),
         keep_alive: Vec::new(),
     };
     let mut harness = Harness::builder()

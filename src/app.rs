@@ -1,21 +1,36 @@
-//! The eframe app: owns the model, the view and the link; each frame it drains events
-//! under a time budget, refreshes the view, turns keys into view changes, lays out the
-//! window from the `ui` modules and then applies the commands the drawing returned.
+//! The eframe app: owns the model, the views, the board and the link; each frame it
+//! drains events under a time budget, refreshes the views, fires the "notify when
+//! available" watches, turns keys into view changes, lays out the window from the `ui`
+//! modules and then applies the commands the drawing returned.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use egui::{Key, Modifiers};
+use presence_domain::Availability;
 
+use crate::availability_watches::AvailabilityWatches;
+use crate::board::Board;
+use crate::board_store::{BoardStore, LoadedBoard};
+use crate::board_view::BoardView;
+use crate::colleague_actions::{
+    ColleagueAction, LinkOpener, teams_call_url, teams_chat_url, tel_url,
+};
 use crate::connection::{ConnectionHandle, PanelEvent};
+use crate::desktop_notifier::DesktopNotifier;
 use crate::directory_model::DirectoryModel;
 use crate::directory_view::{DirectoryView, EscapeOutcome, PAGE_ROWS};
 use crate::memory;
-use crate::settings::{PanelSettings, ThemeChoice};
-use crate::ui::{self, PanelView, UiCommand, WidgetState};
+use crate::settings::{Density, PanelSettings, TEXT_SCALES, ThemeChoice};
+use crate::ui::{self, BoardParts, FocusArea, Notice, PanelView, Subject, UiCommand, WidgetState};
 
 /// Longest time spent applying link events in one frame.
 pub const EVENT_BUDGET: Duration = Duration::from_millis(4);
+/// How long a confirmation stays in the status bar.
+const FLASH_TIME: Duration = Duration::from_secs(4);
+/// Notifications kept in the window at most (the oldest go first).
+const MAX_NOTICES: usize = 20;
 
 /// Everything the app is started with.
 pub struct PanelAppInit {
@@ -27,6 +42,12 @@ pub struct PanelAppInit {
     pub startup_warning: Option<String>,
     /// The gateway address shown in the status bar.
     pub endpoint_label: String,
+    /// The board and the watches, as loaded, and where to save them.
+    pub board: LoadedBoard,
+    /// Opens Teams and `tel:` links.
+    pub link_opener: Arc<dyn LinkOpener>,
+    /// Raises desktop notifications.
+    pub notifier: Arc<dyn DesktopNotifier>,
     /// Kept alive as long as the app (the tokio runtime, the demo gateway).
     pub keep_alive: Vec<Box<dyn std::any::Any>>,
 }
@@ -36,11 +57,23 @@ pub struct PanelApp {
     pub view: DirectoryView,
     pub widgets: WidgetState,
     pub settings: PanelSettings,
+    pub board: Board,
+    pub board_view: BoardView,
+    pub watches: AvailabilityWatches,
+    /// Notifications shown in the window, oldest first.
+    pub notices: Vec<Notice>,
+    pub focus: FocusArea,
+    /// The last board edit that was refused, or why the board cannot be saved.
+    pub board_error: Option<String>,
     connection: ConnectionHandle,
     settings_path: Option<PathBuf>,
     saved_settings: PanelSettings,
     startup_warning: Option<String>,
     endpoint_label: String,
+    board_store: BoardStore,
+    link_opener: Arc<dyn LinkOpener>,
+    notifier: Arc<dyn DesktopNotifier>,
+    flash: Option<(String, Instant)>,
     /// Events applied in the last frame (for the frame benchmark).
     pub events_last_frame: usize,
     /// Whether events were left for the next frame.
@@ -52,16 +85,31 @@ pub struct PanelApp {
 impl PanelApp {
     pub fn new(cc: &eframe::CreationContext<'_>, init: PanelAppInit) -> Self {
         apply_theme(&cc.egui_ctx, init.settings.theme);
+        cc.egui_ctx.set_zoom_factor(init.settings.text_scale);
+        let startup_warning = match (init.startup_warning, init.board.warning) {
+            (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+            (a, b) => a.or(b),
+        };
         Self {
             model: DirectoryModel::new(),
             view: DirectoryView::default(),
             widgets: WidgetState::default(),
             saved_settings: init.settings.clone(),
             settings: init.settings,
+            board: init.board.board,
+            board_view: BoardView::default(),
+            watches: init.board.watches,
+            notices: Vec::new(),
+            focus: FocusArea::List,
+            board_error: None,
             connection: init.connection,
             settings_path: init.settings_path,
-            startup_warning: init.startup_warning,
+            startup_warning,
             endpoint_label: init.endpoint_label,
+            board_store: BoardStore::new(init.board.path),
+            link_opener: init.link_opener,
+            notifier: init.notifier,
+            flash: None,
             events_last_frame: 0,
             pending_events: false,
             _keep_alive: init.keep_alive,
@@ -103,16 +151,88 @@ impl PanelApp {
         applied
     }
 
-    fn refresh_view(&mut self) {
+    fn refresh_views(&mut self) {
+        let now = Instant::now();
         self.view.refresh(
             &self.widgets.search.query,
             &mut self.model,
             &self.settings,
-            Instant::now(),
+            now,
         );
+        self.board_view.refresh(&self.board, &mut self.model, now);
+    }
+
+    /// The colleague the details and the actions are about.
+    pub fn subject(&self) -> Option<Subject> {
+        match self.focus {
+            FocusArea::Board => self.board_view.selected_tile().map(|tile| Subject {
+                upn: tile.upn.clone(),
+                name: tile.row.and_then(|key| self.model.row(key)).map_or_else(
+                    || tile.name.clone(),
+                    |r| r.colleague.display_name().to_owned(),
+                ),
+                row: tile.row,
+            }),
+            FocusArea::List => {
+                let key = self.view.selected_key()?;
+                let row = self.model.row(key)?;
+                Some(Subject {
+                    upn: row.colleague.upn_key(),
+                    name: row.colleague.display_name().to_owned(),
+                    row: Some(key),
+                })
+            }
+        }
+    }
+
+    /// Fires the watches whose colleague is now Available (live, not idle, not stale,
+    /// in the office): once each, in the window, on the desktop and in the taskbar.
+    fn fire_watches(&mut self, ctx: &egui::Context) {
+        if self.watches.is_empty() {
+            return;
+        }
+        let now = SystemTime::now();
+        let model = &self.model;
+        let fired = self.watches.check(now, |upn| is_available_live(model, upn));
+        for watch in fired {
+            let title = format!("{} is available", watch.name);
+            let body = "Available in Teams now: you asked to be told.".to_owned();
+            self.notifier.notify(&title, &body);
+            self.notices.push(Notice {
+                title,
+                body,
+                at: now,
+            });
+            ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+                egui::UserAttentionType::Informational,
+            ));
+        }
+        if self.notices.len() > MAX_NOTICES {
+            let excess = self.notices.len() - MAX_NOTICES;
+            self.notices.drain(..excess);
+        }
     }
 
     fn handle_keys(&mut self, ctx: &egui::Context) {
+        // A field other than the search box (a group's name) keeps its keys; so does a
+        // focused control of an open window (Enter presses a button).
+        let focused = ctx.memory(|m| m.focused());
+        let is_typing_elsewhere = focused.is_some_and(|id| {
+            id != crate::ui::top_bar_ui::search_id()
+                && egui::TextEdit::load_state(ctx, id).is_some()
+        });
+        let is_window_focused = focused.is_some_and(|id| id != crate::ui::top_bar_ui::search_id())
+            && (self.view.is_group_manager_open || self.view.is_group_picker_open);
+        if is_typing_elsewhere || is_window_focused {
+            let escape = ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
+            if escape {
+                self.view.escape();
+            }
+            if !is_typing_elsewhere && self.view.is_group_picker_open {
+                self.picker_digits(ctx);
+            }
+            return;
+        }
         let (down, up, page_down, page_up, enter, escape, home, end) = ctx.input_mut(|i| {
             (
                 i.count_and_consume_key(Modifiers::NONE, Key::ArrowDown),
@@ -125,35 +245,249 @@ impl PanelApp {
                 i.consume_key(Modifiers::CTRL, Key::End),
             )
         });
+        // With Shift first: a Ctrl pattern also matches Ctrl+Shift.
+        let ctrl_shift = Modifiers::CTRL | Modifiers::SHIFT;
+        let shortcuts: Vec<UiCommand> = ctx.input_mut(|i| {
+            let mut found = Vec::new();
+            let mut take = |i: &mut egui::InputState, modifiers, key, command: UiCommand| {
+                if i.consume_key(modifiers, key) {
+                    found.push(command);
+                }
+            };
+            take(
+                i,
+                ctrl_shift,
+                Key::C,
+                UiCommand::Act(ColleagueAction::CopyUpn),
+            );
+            take(
+                i,
+                ctrl_shift,
+                Key::M,
+                UiCommand::Act(ColleagueAction::CopyMail),
+            );
+            take(
+                i,
+                ctrl_shift,
+                Key::P,
+                UiCommand::Act(ColleagueAction::CopyPhone),
+            );
+            take(
+                i,
+                ctrl_shift,
+                Key::T,
+                UiCommand::Act(ColleagueAction::TeamsCall),
+            );
+            take(
+                i,
+                ctrl_shift,
+                Key::D,
+                UiCommand::Act(ColleagueAction::DialPhone),
+            );
+            take(i, ctrl_shift, Key::G, UiCommand::ToggleGroupManager);
+            take(i, ctrl_shift, Key::B, UiCommand::ToggleBoard);
+            take(
+                i,
+                ctrl_shift,
+                Key::O,
+                UiCommand::SetDensity(Density::Compact),
+            );
+            take(
+                i,
+                Modifiers::CTRL,
+                Key::T,
+                UiCommand::Act(ColleagueAction::TeamsChat),
+            );
+            take(i, Modifiers::NONE, Key::F1, UiCommand::ToggleKeyboardMap);
+            found
+        });
+        for command in shortcuts {
+            let command = match command {
+                // One key toggles the density.
+                UiCommand::SetDensity(_) => UiCommand::SetDensity(match self.settings.density {
+                    Density::Comfortable => Density::Compact,
+                    Density::Compact => Density::Comfortable,
+                }),
+                other => other,
+            };
+            self.apply(command, ctx);
+        }
+        let (star, groups, notify, switch_area) = ctx.input_mut(|i| {
+            (
+                i.consume_key(Modifiers::CTRL, Key::D),
+                i.consume_key(Modifiers::CTRL, Key::G),
+                i.consume_key(Modifiers::CTRL, Key::N),
+                i.consume_key(Modifiers::CTRL, Key::B),
+            )
+        });
+        if let Some(subject) = self.subject() {
+            if star {
+                self.apply(
+                    UiCommand::ToggleStar {
+                        upn: subject.upn.clone(),
+                        name: subject.name.clone(),
+                    },
+                    ctx,
+                );
+            }
+            if notify {
+                self.apply(
+                    UiCommand::ToggleWatch {
+                        upn: subject.upn,
+                        name: subject.name,
+                    },
+                    ctx,
+                );
+            }
+            if groups {
+                self.apply(UiCommand::OpenGroupPicker, ctx);
+            }
+        } else if star || notify || groups {
+            self.flash("Select a colleague first (Up/Down).");
+        }
+        if switch_area {
+            self.focus = match self.focus {
+                FocusArea::List => {
+                    self.settings.is_board_shown = true;
+                    if self.board_view.selected.is_none() {
+                        self.board_view.move_selection(0);
+                    }
+                    FocusArea::Board
+                }
+                FocusArea::Board => FocusArea::List,
+            };
+        }
+        if self.view.is_group_picker_open {
+            self.picker_digits(ctx);
+        }
+
         let delta =
             down as isize - up as isize + PAGE_ROWS * (page_down as isize - page_up as isize);
-        if delta != 0 {
-            self.view.move_selection(&self.model, delta);
+        match self.focus {
+            FocusArea::List => {
+                if delta != 0 {
+                    self.view.move_selection(&self.model, delta);
+                }
+                if home {
+                    self.view.select_first(&self.model);
+                }
+                if end {
+                    self.view.select_last(&self.model);
+                }
+            }
+            FocusArea::Board => {
+                if delta != 0 {
+                    self.board_view.move_selection(delta);
+                }
+                if home {
+                    self.board_view.move_selection(isize::MIN / 2);
+                }
+                if end {
+                    self.board_view.move_selection(isize::MAX / 2);
+                }
+            }
         }
-        if home {
-            self.view.select_first(&self.model);
+        if enter && self.subject().is_some() {
+            self.view.is_details_open = true;
         }
-        if end {
-            self.view.select_last(&self.model);
-        }
-        if enter {
-            self.view.open_details();
-        }
-        if escape && self.view.escape() == EscapeOutcome::ClearSearch {
-            self.widgets.search.query.clear();
+        if escape {
+            if self.focus == FocusArea::Board
+                && !self.view.is_keyboard_map_open
+                && !self.view.is_group_picker_open
+                && !self.view.is_group_manager_open
+                && !self.view.is_legend_open
+            {
+                self.focus = FocusArea::List;
+                self.view.is_details_open = false;
+            } else if self.view.escape() == EscapeOutcome::ClearSearch {
+                self.widgets.search.query.clear();
+            }
         }
     }
 
-    /// Applies what the drawing code asked for.
+    /// In the group picker, 1-9 toggle the colleague's membership of the n-th list
+    /// group.
+    fn picker_digits(&mut self, ctx: &egui::Context) {
+        const DIGITS: [Key; 9] = [
+            Key::Num1,
+            Key::Num2,
+            Key::Num3,
+            Key::Num4,
+            Key::Num5,
+            Key::Num6,
+            Key::Num7,
+            Key::Num8,
+            Key::Num9,
+        ];
+        let Some(subject) = self.subject() else {
+            return;
+        };
+        let list_groups: Vec<usize> = self
+            .board
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.is_rule())
+            .map(|(i, _)| i)
+            .collect();
+        for (n, key) in DIGITS.iter().enumerate() {
+            if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, *key))
+                && let Some(&group) = list_groups.get(n)
+            {
+                let is_member = !self.board.is_member(group, &subject.upn);
+                self.apply(
+                    UiCommand::SetGroupMember {
+                        group,
+                        upn: subject.upn.clone(),
+                        name: subject.name.clone(),
+                        is_member,
+                    },
+                    ctx,
+                );
+            }
+        }
+    }
+
+    fn flash(&mut self, text: impl Into<String>) {
+        self.flash = Some((text.into(), Instant::now()));
+    }
+
+    /// Records the outcome of a board edit: a refusal is shown until the next edit.
+    fn board_edit<T>(&mut self, result: Result<T, crate::board::BoardError>) -> Option<T> {
+        match result {
+            Ok(value) => {
+                self.board_error = None;
+                Some(value)
+            }
+            Err(err) => {
+                self.board_error = Some(err.to_string());
+                None
+            }
+        }
+    }
+
+    /// Applies what the drawing code (or a shortcut) asked for.
     pub fn apply(&mut self, command: UiCommand, ctx: &egui::Context) {
         match command {
             UiCommand::Select {
                 index,
                 open_details,
             } => {
+                self.focus = FocusArea::List;
                 self.view.select(&self.model, index);
                 if open_details {
                     self.view.open_details();
+                }
+            }
+            UiCommand::SelectTile {
+                section,
+                tile,
+                open_details,
+            } => {
+                self.focus = FocusArea::Board;
+                self.board_view.select(section, tile);
+                if open_details {
+                    self.view.is_details_open = true;
                 }
             }
             UiCommand::CloseDetails => self.view.is_details_open = false,
@@ -163,8 +497,165 @@ impl PanelApp {
             }
             UiCommand::SetSort(sort) => self.settings.sort = sort,
             UiCommand::SetAvailableOnly(on) => self.settings.available_only = on,
+            UiCommand::SetDensity(density) => {
+                self.settings.density = density;
+                self.view.scroll_to_selected = true;
+            }
+            UiCommand::SetTextScale(scale) => {
+                let scale = TEXT_SCALES
+                    .iter()
+                    .copied()
+                    .find(|s| (s - scale).abs() < 0.01)
+                    .unwrap_or(1.0);
+                self.settings.text_scale = scale;
+                ctx.set_zoom_factor(scale);
+            }
             UiCommand::ToggleLegend => self.view.is_legend_open = !self.view.is_legend_open,
-            UiCommand::QueryEdited => self.view.follow_best_match(),
+            UiCommand::ToggleKeyboardMap => {
+                self.view.is_keyboard_map_open = !self.view.is_keyboard_map_open;
+            }
+            UiCommand::ToggleBoard => {
+                self.settings.is_board_shown = !self.settings.is_board_shown;
+                if !self.settings.is_board_shown {
+                    self.focus = FocusArea::List;
+                }
+            }
+            UiCommand::SetBoardWidth(width) => self.settings.board_width = width,
+            UiCommand::QueryEdited => {
+                self.focus = FocusArea::List;
+                self.view.follow_best_match();
+            }
+            UiCommand::ToggleStar { upn, name } => {
+                let result = self.board.toggle_star(&upn, &name);
+                if let Some(is_starred) = self.board_edit(result) {
+                    self.flash(if is_starred {
+                        format!("{name} is on the board")
+                    } else {
+                        format!("{name} is off the board")
+                    });
+                }
+            }
+            UiCommand::SetGroupMember {
+                group,
+                upn,
+                name,
+                is_member,
+            } => {
+                let result = self.board.set_member(group, &upn, &name, is_member);
+                self.board_edit(result);
+            }
+            UiCommand::AddGroup(name) => {
+                let result = self.board.add_group(&name);
+                self.board_edit(result);
+            }
+            UiCommand::AddRuleGroup { name, rule } => {
+                let result = self.board.add_rule_group(&name, rule);
+                self.board_edit(result);
+            }
+            UiCommand::RenameGroup { group, name } => {
+                let result = self.board.rename_group(group, &name);
+                self.board_edit(result);
+            }
+            UiCommand::SetRule { group, rule } => {
+                let result = self.board.set_rule(group, rule);
+                self.board_edit(result);
+            }
+            UiCommand::MoveGroup { group, delta } => {
+                self.board.move_group(group, delta);
+            }
+            UiCommand::DeleteGroup(group) => {
+                if let Some(deleted) = self.board.delete_group(group) {
+                    self.flash(format!("Group “{}” deleted", deleted.name));
+                }
+            }
+            UiCommand::OpenGroupPicker => {
+                if self.subject().is_some() {
+                    self.view.is_group_picker_open = true;
+                    self.widgets.groups.wants_focus = true;
+                }
+            }
+            UiCommand::CloseGroupPicker => self.view.is_group_picker_open = false,
+            UiCommand::ToggleGroupManager => {
+                self.view.is_group_manager_open = !self.view.is_group_manager_open;
+                self.widgets.groups.wants_focus = true;
+            }
+            UiCommand::ToggleWatch { upn, name } => self.toggle_watch(&upn, &name),
+            UiCommand::CancelWatch(upn) => self.watches.cancel(&upn),
+            UiCommand::Act(action) => self.act(action, ctx),
+            UiCommand::DismissNotice(index) => {
+                if index < self.notices.len() {
+                    self.notices.remove(index);
+                }
+            }
+        }
+    }
+
+    fn toggle_watch(&mut self, upn: &str, name: &str) {
+        if self.watches.is_watching(upn) {
+            self.watches.cancel(upn);
+            self.flash(format!("No notification for {name}"));
+        } else if is_available_live(&self.model, upn) {
+            self.flash(format!("{name} is available now"));
+        } else if self.watches.watch(upn, name, SystemTime::now()) {
+            self.flash(format!(
+                "You will be notified when {name} is available (today)"
+            ));
+        } else {
+            self.flash("Too many notifications set: cancel some first.");
+        }
+    }
+
+    /// Copies or opens something of the colleague in hand.
+    fn act(&mut self, action: ColleagueAction, ctx: &egui::Context) {
+        let Some(subject) = self.subject() else {
+            self.flash("Select a colleague first (Up/Down).");
+            return;
+        };
+        let Some(row) = subject.row.and_then(|key| self.model.row(key)) else {
+            self.flash(format!("{} is not in the directory.", subject.name));
+            return;
+        };
+        let c = row.colleague;
+        let phone = c
+            .business_phones()
+            .next()
+            .map(str::to_owned)
+            .or_else(|| (!c.mobile_phone().is_empty()).then(|| c.mobile_phone().to_owned()));
+        let (upn, mail, name) = (
+            c.upn().to_owned(),
+            if c.mail().is_empty() {
+                c.upn().to_owned()
+            } else {
+                c.mail().to_owned()
+            },
+            c.display_name().to_owned(),
+        );
+        let copy = |app: &mut Self, text: String| {
+            ctx.copy_text(text.clone());
+            app.flash(format!("Copied {text}"));
+        };
+        match action {
+            ColleagueAction::CopyUpn => copy(self, upn),
+            ColleagueAction::CopyMail => copy(self, mail),
+            ColleagueAction::CopyPhone => match phone {
+                Some(phone) => copy(self, phone),
+                None => self.flash(format!("No phone number for {name}")),
+            },
+            ColleagueAction::TeamsChat => {
+                self.link_opener.open(&teams_chat_url(&upn));
+                self.flash(format!("Opening a Teams chat with {name}…"));
+            }
+            ColleagueAction::TeamsCall => {
+                self.link_opener.open(&teams_call_url(&upn));
+                self.flash(format!("Calling {name} in Teams…"));
+            }
+            ColleagueAction::DialPhone => match phone.as_deref().and_then(tel_url) {
+                Some(url) => {
+                    self.link_opener.open(&url);
+                    self.flash(format!("Dialling {name}…"));
+                }
+                None => self.flash(format!("No phone number to dial for {name}")),
+            },
         }
     }
 
@@ -172,9 +663,18 @@ impl PanelApp {
     fn frame_logic(&mut self, ctx: &egui::Context) {
         self.events_last_frame = self.drain_events(EVENT_BUDGET);
         // Keys act on the list as it now stands.
-        self.refresh_view();
+        self.refresh_views();
         self.handle_keys(ctx);
-        self.refresh_view();
+        self.refresh_views();
+        self.fire_watches(ctx);
+        self.board_store.save_if_changed(&self.board, &self.watches);
+        if self
+            .flash
+            .as_ref()
+            .is_some_and(|(_, at)| at.elapsed() > FLASH_TIME)
+        {
+            self.flash = None;
+        }
         if self.pending_events {
             ctx.request_repaint();
         } else {
@@ -185,6 +685,11 @@ impl PanelApp {
             self.settings.window_width = rect.width().round();
             self.settings.window_height = rect.height().round();
         }
+        // Ctrl+Plus / Ctrl+Minus zoom (eframe's); remembered as the text size.
+        let zoom = ctx.zoom_factor();
+        if (zoom - self.settings.text_scale).abs() > 0.001 && (0.5..=3.0).contains(&zoom) {
+            self.settings.text_scale = zoom;
+        }
     }
 }
 
@@ -194,16 +699,30 @@ impl eframe::App for PanelApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let subject = self.subject();
+        let store_error = self.board_store.last_error();
+        let board_error = self.board_error.as_deref().or(store_error.as_deref());
         let panel = PanelView {
             model: &self.model,
             view: &self.view,
             settings: &self.settings,
             endpoint_label: &self.endpoint_label,
             startup_warning: self.startup_warning.as_deref(),
+            board: BoardParts {
+                board: &self.board,
+                view: &self.board_view,
+                watches: &self.watches,
+                error: board_error,
+            },
+            focus: self.focus,
+            subject: subject.as_ref(),
+            notices: &self.notices,
+            flash: self.flash.as_ref().map(|(text, _)| text.as_str()),
         };
         let commands = ui::window_ui(ui, &panel, &mut self.widgets);
-        // The list has scrolled to the selection.
+        // The list and the board have scrolled to their selections.
         self.view.scroll_to_selected = false;
+        self.board_view.scroll_to_selected = false;
         let ctx = ui.ctx().clone();
         for command in commands {
             self.apply(command, &ctx);
@@ -219,7 +738,22 @@ impl Drop for PanelApp {
         {
             tracing::warn!(%err, path = %path.display(), "cannot save settings");
         }
+        // The board store writes what is pending as it drops.
     }
+}
+
+/// Whether a colleague is Available now for a watch: live (link and source), not idle,
+/// not out of office.
+fn is_available_live(model: &DirectoryModel, upn: &str) -> bool {
+    model
+        .row_key_of(upn)
+        .and_then(|key| model.row(key))
+        .and_then(|r| r.presence())
+        .is_some_and(|p| {
+            p.availability() == Availability::Available
+                && !p.is_out_of_office()
+                && !model.is_stale(p.technology())
+        })
 }
 
 pub fn apply_theme(ctx: &egui::Context, theme: ThemeChoice) {

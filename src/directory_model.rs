@@ -66,6 +66,8 @@ pub struct DirectoryModel {
     /// When the link last stopped being live (for "last known at").
     lost_at: Option<SystemTime>,
     has_been_live: bool,
+    /// A whole listing of the directory has arrived (who is missing from it is gone).
+    has_complete_directory: bool,
     sources: Vec<SourceHealth>,
     /// Bumped when rows are added, removed, renamed or renumbered.
     directory_revision: u64,
@@ -147,6 +149,21 @@ impl DirectoryModel {
             })
     }
 
+    /// Whether a whole listing of the directory has arrived: until then, someone not in
+    /// it may only not have arrived yet.
+    pub fn has_complete_directory(&self) -> bool {
+        self.has_complete_directory
+    }
+
+    /// The keys of every colleague held.
+    pub fn row_keys(&self) -> impl Iterator<Item = u32> + '_ {
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_alive)
+            .map(|(key, _)| key as u32)
+    }
+
     pub fn row_key_of(&self, upn: &str) -> Option<u32> {
         self.row_of_upn.get(&self.rows, upn)
     }
@@ -202,6 +219,7 @@ impl DirectoryModel {
                     }
                     self.compact_if_needed();
                     self.index.pack();
+                    self.has_complete_directory = true;
                 }
                 self.directory_revision += 1;
             }

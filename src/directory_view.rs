@@ -29,6 +29,10 @@ pub struct DirectoryView {
     pub scroll_to_selected: bool,
     pub is_details_open: bool,
     pub is_legend_open: bool,
+    pub is_keyboard_map_open: bool,
+    pub is_group_manager_open: bool,
+    /// The groups of the colleague in hand (Ctrl+G).
+    pub is_group_picker_open: bool,
     searched: Option<SearchInputs>,
     last_search_at: Option<Instant>,
 }
@@ -46,7 +50,8 @@ struct SearchInputs {
 /// What Escape did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EscapeOutcome {
-    ClosedLegend,
+    /// The keyboard map, a group window or the legend.
+    ClosedWindow,
     ClosedDetails,
     /// Nothing was open: the caller clears the search text.
     ClearSearch,
@@ -159,12 +164,21 @@ impl DirectoryView {
         self.scroll_to_selected = true;
     }
 
-    /// Escape closes the legend, else the details, else asks for the search to clear.
+    /// Escape closes a window (the keyboard map, the group picker, the group manager,
+    /// the legend), else the details, else asks for the search to clear.
     pub fn escape(&mut self) -> EscapeOutcome {
-        if self.is_legend_open {
-            self.is_legend_open = false;
-            EscapeOutcome::ClosedLegend
-        } else if self.is_details_open {
+        for is_open in [
+            &mut self.is_keyboard_map_open,
+            &mut self.is_group_picker_open,
+            &mut self.is_group_manager_open,
+            &mut self.is_legend_open,
+        ] {
+            if *is_open {
+                *is_open = false;
+                return EscapeOutcome::ClosedWindow;
+            }
+        }
+        if self.is_details_open {
             self.is_details_open = false;
             EscapeOutcome::ClosedDetails
         } else {
@@ -447,7 +461,10 @@ mod tests {
         );
         view.open_details();
         view.is_legend_open = true;
-        assert_eq!(view.escape(), EscapeOutcome::ClosedLegend);
+        view.is_keyboard_map_open = true;
+        assert_eq!(view.escape(), EscapeOutcome::ClosedWindow);
+        assert!(view.is_legend_open, "one window at a time");
+        assert_eq!(view.escape(), EscapeOutcome::ClosedWindow);
         assert!(view.is_details_open);
         assert_eq!(view.escape(), EscapeOutcome::ClosedDetails);
         assert_eq!(view.escape(), EscapeOutcome::ClearSearch);

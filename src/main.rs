@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use clap::Parser;
 use presence_gateway::GatewayError;
+use presence_panel::board_store::{self, LoadedBoard};
+use presence_panel::colleague_actions::SystemLinkOpener;
 use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
 use presence_panel::demo::DemoGateway;
+use presence_panel::desktop_notifier::SystemNotifier;
 use presence_panel::settings::{self, PanelSettings, ThemeChoice};
 use presence_panel::ui::legend_ui::{APP_ICON_PNG, decode_png, write_icon_pngs};
 use presence_panel::{PanelApp, PanelAppInit};
@@ -39,6 +42,9 @@ struct Cli {
     /// Settings file to use instead of the per-user one.
     #[arg(long)]
     settings: Option<PathBuf>,
+    /// Board file (favourites, groups, notifications) to use instead of the per-user one.
+    #[arg(long)]
+    board: Option<PathBuf>,
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -92,6 +98,13 @@ fn run(cli: Cli) -> Result<(), PanelError> {
             .as_deref(),
     );
     let settings_path = loaded.path.clone();
+    let board = LoadedBoard::load(
+        cli.board
+            .clone()
+            .or_else(board_store::default_path)
+            .as_deref(),
+        std::time::SystemTime::now(),
+    );
     let mut settings = loaded.settings;
     if let Some(theme) = cli.theme.as_deref() {
         settings.theme = if theme == "dark" {
@@ -181,6 +194,9 @@ fn run(cli: Cli) -> Result<(), PanelError> {
                     settings_path,
                     startup_warning: loaded.warning,
                     endpoint_label,
+                    board,
+                    link_opener: Arc::new(SystemLinkOpener),
+                    notifier: Arc::new(SystemNotifier::start()),
                     keep_alive,
                 },
             )))

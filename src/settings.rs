@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::persisted_file::{move_aside, project_dirs, write_atomically};
+
 pub use presence_contract::DEFAULT_ENDPOINT;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -29,6 +31,20 @@ pub enum SortOrder {
     Status,
 }
 
+/// How much the list and the board fit on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Density {
+    /// Two lines a colleague: status message, UPN, department and title.
+    #[default]
+    Comfortable,
+    /// One line a colleague: over 40 rows on a 1080p screen.
+    Compact,
+}
+
+/// Text sizes offered (egui's zoom factor).
+pub const TEXT_SCALES: [f32; 5] = [0.85, 1.0, 1.15, 1.3, 1.5];
+
 /// Everything the panel remembers between runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -42,6 +58,13 @@ pub struct PanelSettings {
     pub theme: ThemeChoice,
     pub sort: SortOrder,
     pub available_only: bool,
+    pub density: Density,
+    /// The size of everything drawn, 1.0 as designed (one of [`TEXT_SCALES`]).
+    pub text_scale: f32,
+    /// Whether the board of favourites and groups is shown beside the list.
+    pub is_board_shown: bool,
+    /// The board's width, in points.
+    pub board_width: f32,
 }
 
 impl Default for PanelSettings {
@@ -54,6 +77,10 @@ impl Default for PanelSettings {
             theme: ThemeChoice::Light,
             sort: SortOrder::Relevance,
             available_only: false,
+            density: Density::Comfortable,
+            text_scale: 1.0,
+            is_board_shown: true,
+            board_width: 380.0,
         }
     }
 }
@@ -70,8 +97,7 @@ pub struct LoadedSettings {
 
 /// The settings file's path in the per-user config folder.
 pub fn default_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("com", "UCX", "Presence Panel")
-        .map(|dirs| dirs.config_dir().join("settings.toml"))
+    project_dirs().map(|dirs| dirs.config_dir().join("settings.toml"))
 }
 
 impl PanelSettings {
@@ -141,6 +167,14 @@ impl PanelSettings {
             self.window_height = Self::default().window_height;
             problems.push("window_height");
         }
+        if !(self.text_scale.is_finite() && (0.5..=3.0).contains(&self.text_scale)) {
+            self.text_scale = 1.0;
+            problems.push("text_scale");
+        }
+        if !(self.board_width.is_finite() && (160.0..=4_000.0).contains(&self.board_width)) {
+            self.board_width = Self::default().board_width;
+            problems.push("board_width");
+        }
         if !(self.endpoint.starts_with("http://") || self.endpoint.starts_with("https://")) {
             self.endpoint = DEFAULT_ENDPOINT.to_owned();
             problems.push("endpoint");
@@ -156,39 +190,9 @@ impl PanelSettings {
 
     /// Writes the settings atomically (temp file, then rename).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
-        let temp = path.with_extension("toml.tmp");
-        std::fs::write(&temp, text)?;
-        std::fs::rename(&temp, path)
+        write_atomically(path, &text)
     }
-}
-
-/// Renames a damaged settings file to `settings.toml.damaged-<seconds since 1970>`
-/// (with `-2`, `-3`... if taken) and returns the new path.
-fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let name = path.file_name().map_or_else(
-        || "settings.toml".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    for attempt in 1..=100u32 {
-        let suffix = if attempt == 1 {
-            String::new()
-        } else {
-            format!("-{attempt}")
-        };
-        let aside = path.with_file_name(format!("{name}.damaged-{stamp}{suffix}"));
-        if !aside.exists() {
-            std::fs::rename(path, &aside)?;
-            return Ok(aside);
-        }
-    }
-    Err(std::io::Error::other("too many damaged copies already"))
 }
 
 #[cfg(test)]

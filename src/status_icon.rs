@@ -531,6 +531,29 @@ fn check_at(center: [f32; 2], radius: f32, color: Color32) -> Primitive {
     }
 }
 
+/// Paints a five-pointed star (a favourite's mark) centred on `center`: a pentagon and
+/// five points, each convex, as egui fills them.
+pub fn paint_star(painter: &egui::Painter, center: Pos2, radius: f32, color: Color32) {
+    use std::f32::consts::{FRAC_PI_2, TAU};
+    let point = |i: usize, r: f32| {
+        let angle = -FRAC_PI_2 + i as f32 * TAU / 10.0;
+        center + vec2(angle.cos(), angle.sin()) * r
+    };
+    let inner = radius * 0.4;
+    let pentagon: Vec<Pos2> = (0..5).map(|i| point(2 * i + 1, inner)).collect();
+    painter.add(egui::Shape::convex_polygon(pentagon, color, Stroke::NONE));
+    for i in 0..5 {
+        let tip = point(2 * i, radius);
+        let left = point((2 * i + 9) % 10, inner);
+        let right = point(2 * i + 1, inner);
+        painter.add(egui::Shape::convex_polygon(
+            vec![left, tip, right],
+            color,
+            Stroke::NONE,
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

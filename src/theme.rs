@@ -71,6 +71,14 @@ pub struct ChromeColors {
     pub muted_text: Color32,
     pub status_message_text: Color32,
     pub out_of_office_text: Color32,
+    /// The in-app notification ("Anna Rossi is available"): unmistakable.
+    pub notice_fill: Color32,
+    pub notice_text: Color32,
+    /// A favourite's star.
+    pub star: Color32,
+    /// A board tile's background and outline.
+    pub tile_fill: Color32,
+    pub tile_stroke: Color32,
 }
 
 #[allow(clippy::disallowed_methods)]
@@ -87,6 +95,11 @@ pub fn chrome_colors(dark_mode: bool) -> ChromeColors {
             muted_text: Color32::from_rgb(0x9A, 0x9A, 0x9A),
             status_message_text: Color32::from_rgb(0xC8, 0xC8, 0xC8),
             out_of_office_text: DARK.out_of_office,
+            notice_fill: Color32::from_rgb(0x1F, 0x5F, 0x2A),
+            notice_text: Color32::WHITE,
+            star: Color32::from_rgb(0xF5, 0xC2, 0x1B),
+            tile_fill: Color32::from_rgb(0x26, 0x26, 0x2A),
+            tile_stroke: Color32::from_rgb(0x3A, 0x3A, 0x40),
         }
     } else {
         ChromeColors {
@@ -100,6 +113,11 @@ pub fn chrome_colors(dark_mode: bool) -> ChromeColors {
             muted_text: Color32::from_rgb(0x6B, 0x6B, 0x6B),
             status_message_text: Color32::from_rgb(0x3B, 0x3B, 0x3B),
             out_of_office_text: Color32::from_rgb(0x9B, 0x2A, 0x8F),
+            notice_fill: Color32::from_rgb(0x0E, 0x7A, 0x0D),
+            notice_text: Color32::WHITE,
+            star: Color32::from_rgb(0xC2, 0x8A, 0x00),
+            tile_fill: Color32::from_rgb(0xF7, 0xF7, 0xF9),
+            tile_stroke: Color32::from_rgb(0xE1, 0xE1, 0xE6),
         }
     }
 }

@@ -8,13 +8,16 @@ use std::time::{Instant, SystemTime};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use presence_domain::{Availability, Colleague, Presence, SourceHealth, SourceState, Technology};
+use presence_panel::availability_watches::AvailabilityWatches;
+use presence_panel::board::Board;
+use presence_panel::board_view::BoardView;
 use presence_panel::connection::{ConnectionState, PanelEvent};
 use presence_panel::directory_model::DirectoryModel;
 use presence_panel::directory_view::DirectoryView;
 use presence_panel::settings::PanelSettings;
 use presence_panel::ui::directory_list_ui::{ListState, directory_list_ui};
 use presence_panel::ui::status_bar_ui::banner_text;
-use presence_panel::ui::{PanelView, UiCommand};
+use presence_panel::ui::{BoardParts, FocusArea, PanelView, UiCommand};
 
 /// Two colleagues, live, one Available and one Busy.
 fn live_model() -> DirectoryModel {
@@ -77,8 +80,22 @@ fn panel_of<'a>(
         settings,
         endpoint_label: "http://127.0.0.1:50051",
         startup_warning: None,
+        board: BoardParts {
+            board: &EMPTY_BOARD.0,
+            view: &EMPTY_BOARD.1,
+            watches: &EMPTY_BOARD.2,
+            error: None,
+        },
+        focus: FocusArea::List,
+        subject: None,
+        notices: &[],
+        flash: None,
     }
 }
+
+/// No favourites, no groups, no watches.
+static EMPTY_BOARD: std::sync::LazyLock<(Board, BoardView, AvailabilityWatches)> =
+    std::sync::LazyLock::new(Default::default);
 
 struct ListUnderTest {
     list: ListState,

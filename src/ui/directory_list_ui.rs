@@ -7,16 +7,23 @@ use egui::{Align2, Color32, FontId, Rect, Sense, pos2, vec2};
 
 use crate::connection::ConnectionState;
 use crate::directory_model::RowRef;
-use crate::status_icon::{IconKind, icon_shape, paint, palette_for};
-use crate::theme::{chrome_colors, status_colors};
+use crate::settings::Density;
+use crate::status_icon::paint_star;
+use crate::theme::chrome_colors;
 use presence_domain::Presence;
 
 use super::format::{local_hh_mm, row_accessible_label, time_in_state};
+use super::status_icon_ui::status_icon_ui;
 use super::{PanelView, UiCommand};
 
-/// Height of one row, in points.
-pub const ROW_HEIGHT: f32 = 48.0;
-const ICON_SIZE: f32 = 20.0;
+/// Height of one row, in points: two lines, or one in the compact density (over 40
+/// rows on a 1080p screen).
+pub fn row_height(density: Density) -> f32 {
+    match density {
+        Density::Comfortable => 48.0,
+        Density::Compact => 22.0,
+    }
+}
 /// Opacity of a status that is not live.
 pub const STALE_OPACITY: f32 = 0.35;
 
@@ -46,24 +53,25 @@ pub fn directory_list_ui(
         return;
     }
     let now = SystemTime::now();
+    let row_height = row_height(panel.settings.density);
     let viewport_height = ui.available_height();
     let mut scroll = egui::ScrollArea::vertical().auto_shrink([false, false]);
     // The app clears the request once the frame is drawn.
     if panel.view.scroll_to_selected {
         let index = panel.view.selected_index.unwrap_or(0) as f32;
-        let top = index * ROW_HEIGHT;
+        let top = index * row_height;
         let offset = list.scroll_offset;
         let target = if top < offset {
             top
-        } else if top + ROW_HEIGHT > offset + viewport_height {
-            top + ROW_HEIGHT - viewport_height
+        } else if top + row_height > offset + viewport_height {
+            top + row_height - viewport_height
         } else {
             offset
         };
         scroll = scroll.vertical_scroll_offset(target.max(0.0));
     }
     ui.spacing_mut().item_spacing.y = 0.0;
-    let output = scroll.show_rows(ui, ROW_HEIGHT, panel.view.results.len(), |ui, range| {
+    let output = scroll.show_rows(ui, row_height, panel.view.results.len(), |ui, range| {
         for index in range {
             let Some(row) = panel
                 .view
@@ -74,7 +82,7 @@ pub fn directory_list_ui(
                 continue;
             };
             let is_selected = panel.view.selected_index == Some(index);
-            let response = row_ui(ui, panel, row, is_selected, now);
+            let response = row_ui(ui, panel, row, is_selected, now, row_height);
             if response.double_clicked() {
                 commands.push(UiCommand::Select {
                     index,
@@ -121,18 +129,22 @@ fn row_ui(
     row: RowRef<'_>,
     is_selected: bool,
     now: SystemTime,
+    row_height: f32,
 ) -> egui::Response {
     let width = ui.available_width();
-    let (rect, response) = ui.allocate_exact_size(vec2(width, ROW_HEIGHT), Sense::click());
+    let (rect, response) = ui.allocate_exact_size(vec2(width, row_height), Sense::click());
     let dark = ui.visuals().dark_mode;
     let chrome = chrome_colors(dark);
-    let colors = status_colors(dark);
     let presence = row.full_presence();
     let presence = presence.as_ref();
     let stale_since = presence
         .filter(|p| panel.model.is_stale(p.technology))
         .map(|_| panel.model.lost_at().unwrap_or(now));
-    let label = row_accessible_label(row.colleague.display_name(), presence, stale_since, now);
+    let is_favourite = panel.board.board.is_favourite(row.colleague.upn());
+    let mut label = row_accessible_label(row.colleague.display_name(), presence, stale_since, now);
+    if is_favourite {
+        label.push_str(", starred");
+    }
     response.widget_info(|| {
         egui::WidgetInfo::selected(egui::Role::ListItem, true, is_selected, &label)
     });
@@ -148,29 +160,23 @@ fn row_ui(
     }
     let text_color = ui.visuals().text_color();
     let muted = chrome.muted_text;
-    let line1 = rect.top() + 15.0;
+    let compact = row_height < 30.0;
+    let line1 = if compact {
+        rect.center().y
+    } else {
+        rect.top() + 15.0
+    };
     let line2 = rect.top() + 34.0;
 
-    // Icon.
+    let icon_size = if compact { 16.0 } else { 20.0 };
     let icon_rect =
-        Rect::from_center_size(pos2(rect.left() + 20.0, line1), vec2(ICON_SIZE, ICON_SIZE));
-    let (kind, palette) = match presence {
-        Some(p) => (IconKind::for_presence(p), palette_for(p.technology)),
-        None => (
-            IconKind::Unknown,
-            palette_for(presence_domain::Technology::MsTeams),
-        ),
-    };
-    let opacity = if stale_since.is_some() {
-        STALE_OPACITY
-    } else {
-        1.0
-    };
-    paint(
-        &painter,
+        Rect::from_center_size(pos2(rect.left() + 20.0, line1), vec2(icon_size, icon_size));
+    status_icon_ui(
+        ui,
         icon_rect,
-        &icon_shape(kind, palette, &colors),
-        opacity,
+        response.id.with("icon"),
+        presence,
+        stale_since.is_some(),
     );
 
     // Columns.
@@ -179,32 +185,38 @@ fn row_ui(
     let name_width = ((right - left) * 0.38).clamp(140.0, 360.0);
     let status_left = left + name_width + 12.0;
     let time_width = 56.0;
-
+    let name_font = FontId::proportional(if compact { 14.0 } else { 15.0 });
+    let star_width = if is_favourite { 18.0 } else { 0.0 };
+    if is_favourite {
+        paint_star(&painter, pos2(left + 6.0, line1), 6.5, chrome.star);
+    }
     text(
         &painter,
-        pos2(left, line1),
+        pos2(left + star_width, line1),
         row.colleague.display_name(),
-        FontId::proportional(15.0),
+        name_font,
         text_color,
-        name_width,
+        name_width - star_width,
     );
-    let secondary = [
-        row.colleague.upn(),
-        row.colleague.department(),
-        row.colleague.job_title(),
-    ]
-    .into_iter()
-    .filter(|s| !s.is_empty())
-    .collect::<Vec<_>>()
-    .join("  ·  ");
-    text(
-        &painter,
-        pos2(left, line2),
-        &secondary,
-        FontId::proportional(12.0),
-        muted,
-        name_width,
-    );
+    if !compact {
+        let secondary = [
+            row.colleague.upn(),
+            row.colleague.department(),
+            row.colleague.job_title(),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("  ·  ");
+        text(
+            &painter,
+            pos2(left, line2),
+            &secondary,
+            FontId::proportional(12.0),
+            muted,
+            name_width,
+        );
+    }
 
     let status_width = (right - status_left - time_width).max(40.0);
     match presence {
@@ -220,9 +232,13 @@ fn row_ui(
                 &painter,
                 pos2(status_left, line1),
                 &headline,
-                FontId::proportional(14.0),
+                FontId::proportional(if compact { 13.0 } else { 14.0 }),
                 headline_color,
-                status_width,
+                if compact {
+                    status_width * 0.45
+                } else {
+                    status_width
+                },
             );
             if stale_since.is_none()
                 && let Some(elapsed) = time_in_state(p, now)
@@ -235,14 +251,15 @@ fn row_ui(
                     muted,
                 );
             }
-            note_ui(
-                &painter,
-                p,
-                pos2(status_left, line2),
-                right - status_left,
-                now,
-                &chrome,
-            );
+            let (note_at, note_width) = if compact {
+                (
+                    pos2(status_left + status_width * 0.45 + 8.0, line1),
+                    status_width * 0.55 - 8.0,
+                )
+            } else {
+                (pos2(status_left, line2), right - status_left)
+            };
+            note_ui(&painter, p, note_at, note_width, now, &chrome);
         }
         None => {
             text(

@@ -65,6 +65,17 @@ pub fn status_bar_ui(ui: &mut egui::Ui, panel: &PanelView<'_>) {
                 label.on_hover_text(&source.detail);
             }
         }
+        if let Some(flash) = panel.flash {
+            ui.separator();
+            ui.add(egui::Label::new(egui::RichText::new(flash).strong()).truncate());
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(
+                egui::RichText::new("F1: keyboard map")
+                    .color(colors.muted_text)
+                    .small(),
+            );
+        });
     });
 }
 

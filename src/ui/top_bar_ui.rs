@@ -3,7 +3,7 @@
 
 use super::format::thousands;
 use super::{PanelView, UiCommand};
-use crate::settings::{SortOrder, ThemeChoice};
+use crate::settings::{Density, SortOrder, TEXT_SCALES, ThemeChoice};
 
 /// The search box's own state: the text being typed.
 #[derive(Debug, Default)]
@@ -35,6 +35,7 @@ pub fn top_bar_ui(
         };
         // Right to left: the controls take what they need, the search box the rest.
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.menu_button("View", |ui| view_menu_ui(ui, panel, commands));
             if ui
                 .button("Legend")
                 .on_hover_text("What each status icon means")
@@ -93,4 +94,46 @@ pub fn top_bar_ui(
         });
     });
     ui.add_space(6.0);
+}
+
+/// Density, text size, the board, the keyboard map.
+fn view_menu_ui(ui: &mut egui::Ui, panel: &PanelView<'_>, commands: &mut Vec<UiCommand>) {
+    let mut is_compact = panel.settings.density == Density::Compact;
+    if ui
+        .checkbox(&mut is_compact, "Compact rows")
+        .on_hover_text("One line a colleague (Ctrl+Shift+O)")
+        .changed()
+    {
+        commands.push(UiCommand::SetDensity(if is_compact {
+            Density::Compact
+        } else {
+            Density::Comfortable
+        }));
+    }
+    let mut is_board_shown = panel.settings.is_board_shown;
+    if ui
+        .checkbox(&mut is_board_shown, "Board")
+        .on_hover_text("Favourites and groups beside the list (Ctrl+Shift+B)")
+        .changed()
+    {
+        commands.push(UiCommand::ToggleBoard);
+    }
+    ui.separator();
+    ui.label("Text size (Ctrl+Plus / Ctrl+Minus)");
+    ui.horizontal(|ui| {
+        for scale in TEXT_SCALES {
+            let is_current = (panel.settings.text_scale - scale).abs() < 0.01;
+            if ui
+                .selectable_label(is_current, format!("{:.0}%", scale * 100.0))
+                .clicked()
+            {
+                commands.push(UiCommand::SetTextScale(scale));
+            }
+        }
+    });
+    ui.separator();
+    if ui.button("Keyboard map (F1)").clicked() {
+        commands.push(UiCommand::ToggleKeyboardMap);
+        ui.close();
+    }
 }

@@ -1,0 +1,36 @@
+//! The keyboard map (F1): every shortcut, from [`crate::keyboard_map`].
+
+use super::UiCommand;
+use crate::keyboard_map::KEYBOARD_MAP;
+use crate::theme::chrome_colors;
+
+pub fn keyboard_map_window(ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
+    let mut is_open = true;
+    egui::Window::new("Keyboard map")
+        .open(&mut is_open)
+        .collapsible(false)
+        .resizable(false)
+        .default_width(520.0)
+        .show(ctx, |ui| {
+            let muted = chrome_colors(ui.visuals().dark_mode).muted_text;
+            for group in KEYBOARD_MAP {
+                ui.add_space(4.0);
+                ui.label(egui::RichText::new(group.title).strong());
+                egui::Grid::new(group.title)
+                    .num_columns(2)
+                    .spacing([16.0, 4.0])
+                    .show(ui, |ui| {
+                        for shortcut in group.shortcuts {
+                            ui.label(egui::RichText::new(shortcut.keys).monospace());
+                            ui.label(egui::RichText::new(shortcut.action).color(muted));
+                            ui.end_row();
+                        }
+                    });
+            }
+            ui.add_space(6.0);
+            ui.label("F1 or Escape closes this window.");
+        });
+    if !is_open {
+        commands.push(UiCommand::ToggleKeyboardMap);
+    }
+}
