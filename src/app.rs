@@ -541,8 +541,11 @@ impl PanelApp {
                 name,
                 is_member,
             } => {
-                let result = self.board.set_member(group, &upn, &name, is_member);
-                self.board_edit(result);
+                // After a refused "new group and put them in it", the refusal stands.
+                if group < self.board.groups.len() {
+                    let result = self.board.set_member(group, &upn, &name, is_member);
+                    self.board_edit(result);
+                }
             }
             UiCommand::AddGroup(name) => {
                 let result = self.board.add_group(&name);

@@ -1,5 +1,5 @@
-//! What the board shows: its sections (each group in the operator's order, then the
-//! favourites in no group), the tiles in each, resolved against the directory, and the
+//! What the board shows: its sections (the favourites in no group first, then each
+//! group in the operator's order), the tiles in each, resolved against the directory, and the
 //! tile selected from the keyboard. Rule groups are evaluated here and follow the
 //! directory as it changes. Pure view logic: no egui.
 
@@ -81,10 +81,11 @@ impl BoardView {
             .is_none_or(|at| now.saturating_duration_since(at) >= RULE_REFRESH_INTERVAL);
         // The first complete directory is worth resolving at once.
         let has_completed = model.has_complete_directory() && !self.was_directory_complete;
-        if !has_rules || is_rule_refresh_due || has_completed {
+        if has_rules && (is_rule_refresh_due || has_completed) {
             self.resolve(board, model, now);
         } else if self.rows_resolved_for != directory_revision {
-            // Rows may have been renumbered: tiles follow at once, rules a little later.
+            // Rows may have been renumbered or joined: tiles follow at once, rules a
+            // little later.
             self.resolve_rows(model);
         }
     }
@@ -92,7 +93,29 @@ impl BoardView {
     fn resolve(&mut self, board: &Board, model: &mut DirectoryModel, now: Instant) {
         let selected_upn = self.selected_tile().map(|t| t.upn.clone());
         let selected_section = self.selected.map(|(s, _)| s);
+        let names: std::collections::HashMap<&str, &str> = board
+            .favourites
+            .iter()
+            .map(|f| (f.upn.as_str(), f.name.as_str()))
+            .collect();
         let mut sections = Vec::with_capacity(board.groups.len() + 1);
+        let ungrouped: Vec<BoardTile> = board
+            .ungrouped_favourites()
+            .map(|f| BoardTile {
+                upn: f.upn.clone(),
+                name: f.name.clone(),
+                row: None,
+            })
+            .collect();
+        if !ungrouped.is_empty() || board.groups.is_empty() {
+            sections.push(BoardSection {
+                title: "Favourites".to_owned(),
+                group: None,
+                rule: None,
+                tiles: ungrouped,
+                hidden: 0,
+            });
+        }
         for (index, group) in board.groups.iter().enumerate() {
             let (tiles, hidden) = match &group.rule {
                 Some(rule) => self.rule_tiles(rule, model),
@@ -102,7 +125,11 @@ impl BoardView {
                         .iter()
                         .map(|upn| BoardTile {
                             upn: upn.clone(),
-                            name: board.favourite_name(upn).unwrap_or_default().to_owned(),
+                            name: names
+                                .get(upn.as_str())
+                                .copied()
+                                .unwrap_or_default()
+                                .to_owned(),
                             row: None,
                         })
                         .collect(),
@@ -115,27 +142,6 @@ impl BoardView {
                 rule: group.rule.as_ref().map(GroupRule::describe),
                 tiles,
                 hidden,
-            });
-        }
-        let ungrouped: Vec<BoardTile> = board
-            .ungrouped_favourites()
-            .map(|f| BoardTile {
-                upn: f.upn.clone(),
-                name: f.name.clone(),
-                row: None,
-            })
-            .collect();
-        if !ungrouped.is_empty() || board.groups.is_empty() {
-            sections.push(BoardSection {
-                title: if board.groups.is_empty() {
-                    "Favourites".to_owned()
-                } else {
-                    "Other favourites".to_owned()
-                },
-                group: None,
-                rule: None,
-                tiles: ungrouped,
-                hidden: 0,
             });
         }
         self.sections = sections;
@@ -348,18 +354,18 @@ mod tests {
         let now = Instant::now();
         view.refresh(&board, &mut model, now);
         let titles: Vec<&str> = view.sections.iter().map(|s| s.title.as_str()).collect();
-        assert_eq!(titles, ["Team", "Sales", "R&D", "Other favourites"]);
+        assert_eq!(titles, ["Favourites", "Team", "Sales", "R&D"]);
         assert_eq!(
-            names(&view.sections[1]),
+            names(&view.sections[2]),
             ["Anna Rossi", "Di Diaz"],
             "exact department only"
         );
         assert_eq!(
-            names(&view.sections[2]),
+            names(&view.sections[3]),
             ["Cy Chen"],
             "one-letter words found too"
         );
-        let gone = &view.sections[3].tiles[0];
+        let gone = &view.sections[0].tiles[0];
         assert_eq!((gone.name.as_str(), gone.row), ("Zed Gone", None));
 
         // Bo moves to Sales: the rule follows (at the next rule refresh).
@@ -371,13 +377,13 @@ mod tests {
         );
         view.refresh(&board, &mut model, now);
         assert_eq!(
-            names(&view.sections[1]),
+            names(&view.sections[2]),
             ["Anna Rossi", "Di Diaz"],
             "not yet"
         );
         view.refresh(&board, &mut model, now + RULE_REFRESH_INTERVAL);
         assert_eq!(
-            names(&view.sections[1]),
+            names(&view.sections[2]),
             ["Anna Rossi", "Bo Berg", "Di Diaz"]
         );
     }

@@ -85,3 +85,17 @@ pub const KEYBOARD_MAP: &[ShortcutGroup] = &[
         ],
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_lists_the_same_map() {
+        let readme = include_str!("../README.md");
+        for shortcut in KEYBOARD_MAP.iter().flat_map(|g| g.shortcuts) {
+            let row = format!("| {} | {} |", shortcut.keys, shortcut.action);
+            assert!(readme.contains(&row), "README lacks: {row}");
+        }
+    }
+}

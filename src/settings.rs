@@ -210,6 +210,10 @@ mod tests {
         let settings = PanelSettings {
             theme: ThemeChoice::Dark,
             endpoint: "http://10.0.0.5:50051".into(),
+            density: Density::Compact,
+            text_scale: 1.15,
+            is_board_shown: false,
+            board_width: 512.0,
             ..PanelSettings::default()
         };
         settings.save(&path).expect("saved");
@@ -220,14 +224,19 @@ mod tests {
         assert_eq!(loaded.settings, PanelSettings::default());
         assert!(loaded.warning.expect("warned").contains("damaged"));
 
-        std::fs::write(&path, "window_width = 1e30\ntheme = \"dark\"\n").expect("write");
+        std::fs::write(
+            &path,
+            "window_width = 1e30\ntext_scale = -4.0\ntheme = \"dark\"\n",
+        )
+        .expect("write");
         let loaded = PanelSettings::load(Some(&path));
         assert_eq!(
             loaded.settings.window_width,
             PanelSettings::default().window_width
         );
         assert_eq!(loaded.settings.theme, ThemeChoice::Dark);
-        assert!(loaded.warning.is_some());
+        assert_eq!(loaded.settings.text_scale, 1.0);
+        assert!(loaded.warning.expect("warned").contains("text_scale"));
     }
 
     #[test]

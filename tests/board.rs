@@ -129,23 +129,33 @@ fn star_and_group_by_keyboard_alone() {
     press(&mut harness, Modifiers::NONE, Key::Escape);
     assert!(!harness.state().view.is_group_picker_open);
     harness.get_by_label_contains("Sales desk, 1/1 available");
-    harness.get_by_label_contains("Other favourites, 1/1 available");
+    harness.get_by_label_contains("Favourites, 1/1 available");
 
-    // Onto the board with Ctrl+B, down to Anna, Enter opens her details there.
+    // Onto the board with Ctrl+B (Anna, first), down to Marco, Enter opens his details.
     press(&mut harness, Modifiers::CTRL, Key::B);
+    let subject = harness.state().subject().expect("a tile is selected");
+    assert_eq!(subject.upn, "anna.rossi@contoso.com");
     press(&mut harness, Modifiers::NONE, Key::ArrowDown);
     press(&mut harness, Modifiers::NONE, Key::Enter);
     let subject = harness.state().subject().expect("a tile is selected");
-    assert_eq!(subject.upn, "anna.rossi@contoso.com");
+    assert_eq!(subject.upn, "marco.rossi@contoso.com");
     assert!(harness.state().view.is_details_open);
-    // Unstar from the board: she leaves it.
+    harness.get_by_label("Unstar");
+    // Unstar from the board: he leaves it, and his group.
     press(&mut harness, Modifiers::CTRL, Key::D);
-    assert!(!harness.state().board.is_favourite("anna.rossi@contoso.com"));
-    assert_eq!(
-        harness.state().board_view.sections.len(),
-        1,
-        "only the group is left"
+    assert!(
+        !harness
+            .state()
+            .board
+            .is_favourite("marco.rossi@contoso.com")
     );
+    assert!(
+        !harness
+            .state()
+            .board
+            .is_member(0, "marco.rossi@contoso.com")
+    );
+    harness.get_by_label_contains("Sales desk, 0/0 available");
 }
 
 #[test]
@@ -259,9 +269,9 @@ fn a_rule_group_follows_the_directory_and_leavers_are_shown_not_dropped() {
     );
     live(&mut harness);
     wait_for(&mut harness, "the rule group filled", |app| {
-        app.board_view.sections[0].tiles.len() == 1
+        app.board_view.sections[1].tiles.len() == 1
     });
-    assert_eq!(tile_names(harness.state(), 0), ["Zoë Smith"]);
+    assert_eq!(tile_names(harness.state(), 1), ["Zoë Smith"]);
 
     let mut anna = Colleague {
         id: "anna".into(),
@@ -279,9 +289,9 @@ fn a_rule_group_follows_the_directory_and_leavers_are_shown_not_dropped() {
         },
     ]);
     wait_for(&mut harness, "Anna joins the rule group", |app| {
-        app.board_view.sections[0].tiles.len() == 2
+        app.board_view.sections[1].tiles.len() == 2
     });
-    assert_eq!(tile_names(harness.state(), 0), ["Anna Rossi", "Zoë Smith"]);
+    assert_eq!(tile_names(harness.state(), 1), ["Anna Rossi", "Zoë Smith"]);
     harness.get_by_label_contains("Front desk, 2/2 available");
     // Marco left the directory: still on the board, greyed, said in words.
     harness.get_by_label_contains("Marco Rossi, no longer in the directory");

@@ -51,7 +51,9 @@ pub fn group_manager_window(
     egui::Window::new("Groups")
         .open(&mut is_open)
         .collapsible(false)
-        .default_width(460.0)
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 80.0))
+        .min_width(500.0)
         .show(ctx, |ui| {
             let chrome = chrome_colors(ui.visuals().dark_mode);
             let board = panel.board.board;
@@ -89,7 +91,10 @@ pub fn group_manager_window(
                             ui.label(egui::RichText::new(&group.name).strong());
                             let kind = match &group.rule {
                                 Some(rule) => rule.describe(),
-                                None => format!("{} colleagues", group.members.len()),
+                                None => match group.members.len() {
+                                    1 => "1 colleague".to_owned(),
+                                    n => format!("{n} colleagues"),
+                                },
                             };
                             ui.label(egui::RichText::new(kind).color(chrome.muted_text).small());
                         }
@@ -206,12 +211,15 @@ pub fn group_manager_window(
                     editor.rule_value.clear();
                 }
             });
-            ui.label(
-                egui::RichText::new(
-                    "A rule group holds everyone whose department, office or job title is the value given, or whom the search finds.",
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(
+                        "A rule group holds everyone whose department, office or job title is the value given, or whom the search finds; it follows the directory.",
+                    )
+                    .color(chrome.muted_text)
+                    .small(),
                 )
-                .color(chrome.muted_text)
-                .small(),
+                .wrap(),
             );
         });
     if !is_open {
@@ -232,6 +240,8 @@ pub fn group_picker_window(
     let mut is_open = true;
     egui::Window::new(format!("Groups of {}", subject.name))
         .id(egui::Id::unique("group_picker"))
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 80.0))
         .open(&mut is_open)
         .collapsible(false)
         .resizable(false)

@@ -10,7 +10,8 @@ pub fn keyboard_map_window(ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
         .open(&mut is_open)
         .collapsible(false)
         .resizable(false)
-        .default_width(520.0)
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 60.0))
         .show(ctx, |ui| {
             let muted = chrome_colors(ui.visuals().dark_mode).muted_text;
             for group in KEYBOARD_MAP {
