@@ -225,8 +225,8 @@ impl PanelApp {
             && (self.view.is_group_manager_open || self.view.is_group_picker_open);
         if is_typing_elsewhere || is_window_focused {
             let escape = ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
-            if escape {
-                self.view.escape();
+            if escape && self.view.escape() == EscapeOutcome::ClosedWindow {
+                focus_search(ctx);
             }
             if !is_typing_elsewhere && self.view.is_group_picker_open {
                 self.picker_digits(ctx);
@@ -399,8 +399,12 @@ impl PanelApp {
             {
                 self.focus = FocusArea::List;
                 self.view.is_details_open = false;
-            } else if self.view.escape() == EscapeOutcome::ClearSearch {
-                self.widgets.search.query.clear();
+            } else {
+                match self.view.escape() {
+                    EscapeOutcome::ClearSearch => self.widgets.search.query.clear(),
+                    EscapeOutcome::ClosedWindow => focus_search(ctx),
+                    EscapeOutcome::ClosedDetails => {}
+                }
             }
         }
     }
@@ -513,6 +517,9 @@ impl PanelApp {
             UiCommand::ToggleLegend => self.view.is_legend_open = !self.view.is_legend_open,
             UiCommand::ToggleKeyboardMap => {
                 self.view.is_keyboard_map_open = !self.view.is_keyboard_map_open;
+                if !self.view.is_keyboard_map_open {
+                    focus_search(ctx);
+                }
             }
             UiCommand::ToggleBoard => {
                 self.settings.is_board_shown = !self.settings.is_board_shown;
@@ -577,10 +584,16 @@ impl PanelApp {
                     self.widgets.groups.wants_focus = true;
                 }
             }
-            UiCommand::CloseGroupPicker => self.view.is_group_picker_open = false,
+            UiCommand::CloseGroupPicker => {
+                self.view.is_group_picker_open = false;
+                focus_search(ctx);
+            }
             UiCommand::ToggleGroupManager => {
                 self.view.is_group_manager_open = !self.view.is_group_manager_open;
                 self.widgets.groups.wants_focus = true;
+                if !self.view.is_group_manager_open {
+                    focus_search(ctx);
+                }
             }
             UiCommand::ToggleWatch { upn, name } => self.toggle_watch(&upn, &name),
             UiCommand::CancelWatch(upn) => self.watches.cancel(&upn),
@@ -743,6 +756,12 @@ impl Drop for PanelApp {
         }
         // The board store writes what is pending as it drops.
     }
+}
+
+/// Gives the keyboard back to the search box (a window closed): what is typed next must
+/// not be lost while focus has nowhere to go.
+fn focus_search(ctx: &egui::Context) {
+    ctx.memory_mut(|m| m.request_focus(crate::ui::top_bar_ui::search_id()));
 }
 
 /// Whether a colleague is Available now for a watch: live (link and source), not idle,

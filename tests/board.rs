@@ -104,8 +104,18 @@ fn star_and_group_by_keyboard_alone() {
     press(&mut harness, Modifiers::NONE, Key::Enter);
     assert_eq!(harness.state().board.groups.len(), 1);
     assert_eq!(harness.state().board.groups[0].name, "Sales desk");
+    // The field keeps the keyboard for the next name.
+    harness.event(egui::Event::Text("IT on call".into()));
+    harness.step();
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert_eq!(harness.state().board.groups[1].name, "IT on call");
     press(&mut harness, Modifiers::NONE, Key::Escape);
     assert!(!harness.state().view.is_group_manager_open);
+    // What is typed next lands in the search box at once.
+    harness.event(egui::Event::Text("mar".into()));
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().widgets.search.query, "annamar", "after \"anna\"");
 
     // Marco into the group: Ctrl+G, then 1.
     select(&mut harness, "marco");

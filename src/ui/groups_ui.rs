@@ -174,6 +174,8 @@ pub fn group_manager_window(
                 {
                     commands.push(UiCommand::AddGroup(editor.new_name.clone()));
                     editor.new_name.clear();
+                    // Ready for the next name.
+                    editor.wants_focus = is_entered;
                 }
             });
             ui.horizontal(|ui| {
