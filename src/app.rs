@@ -598,6 +598,7 @@ impl PanelApp {
             UiCommand::ToggleWatch { upn, name } => self.toggle_watch(&upn, &name),
             UiCommand::CancelWatch(upn) => self.watches.cancel(&upn),
             UiCommand::Act(action) => self.act(action, ctx),
+            UiCommand::DismissAllNotices => self.notices.clear(),
             UiCommand::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);

@@ -115,7 +115,11 @@ fn star_and_group_by_keyboard_alone() {
     harness.event(egui::Event::Text("mar".into()));
     harness.step();
     harness.step();
-    assert_eq!(harness.state().widgets.search.query, "annamar", "after \"anna\"");
+    assert_eq!(
+        harness.state().widgets.search.query,
+        "annamar",
+        "after \"anna\""
+    );
 
     // Marco into the group: Ctrl+G, then 1.
     select(&mut harness, "marco");

@@ -14,20 +14,21 @@ pub fn keyboard_map_window(ctx: &egui::Context, commands: &mut Vec<UiCommand>) {
         .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 60.0))
         .show(ctx, |ui| {
             let muted = chrome_colors(ui.visuals().dark_mode).muted_text;
-            for group in KEYBOARD_MAP {
-                ui.add_space(4.0);
-                ui.label(egui::RichText::new(group.title).strong());
-                egui::Grid::new(group.title)
-                    .num_columns(2)
-                    .spacing([16.0, 4.0])
-                    .show(ui, |ui| {
+            // One grid, so the columns line up from part to part.
+            egui::Grid::new("keyboard_map")
+                .num_columns(2)
+                .spacing([16.0, 4.0])
+                .show(ui, |ui| {
+                    for group in KEYBOARD_MAP {
+                        ui.label(egui::RichText::new(group.title).strong());
+                        ui.end_row();
                         for shortcut in group.shortcuts {
                             ui.label(egui::RichText::new(shortcut.keys).monospace());
                             ui.label(egui::RichText::new(shortcut.action).color(muted));
                             ui.end_row();
                         }
-                    });
-            }
+                    }
+                });
             ui.add_space(6.0);
             ui.label("F1 or Escape closes this window.");
         });

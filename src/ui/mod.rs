@@ -153,6 +153,7 @@ pub enum UiCommand {
     CancelWatch(String),
     Act(ColleagueAction),
     DismissNotice(usize),
+    DismissAllNotices,
 }
 
 /// Lays out the whole window.

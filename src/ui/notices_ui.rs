@@ -51,10 +51,19 @@ pub fn notices_ui(ui: &mut egui::Ui, panel: &PanelView<'_>, commands: &mut Vec<U
             });
         });
     }
-    if panel.notices.len() > 3 {
-        ui.label(
-            egui::RichText::new(format!("and {} earlier", panel.notices.len() - 3))
-                .color(chrome.notice_text),
-        );
+    if panel.notices.len() > 1 {
+        ui.horizontal(|ui| {
+            if panel.notices.len() > 3 {
+                ui.label(
+                    egui::RichText::new(format!("and {} earlier", panel.notices.len() - 3))
+                        .color(chrome.notice_text),
+                );
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Dismiss all").clicked() {
+                    commands.push(UiCommand::DismissAllNotices);
+                }
+            });
+        });
     }
 }
