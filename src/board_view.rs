@@ -41,6 +41,15 @@ pub struct BoardSection {
     pub hidden: usize,
 }
 
+/// Who in a section can take a call now ("Sales desk 3/7 available").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SectionCount {
+    pub available: usize,
+    /// Shown tiles whose status is not live.
+    pub stale: usize,
+    pub total: usize,
+}
+
 /// The board as shown, and the keyboard's place in it.
 #[derive(Debug, Default)]
 pub struct BoardView {
@@ -276,18 +285,26 @@ impl BoardView {
         self.scroll_to_selected = true;
     }
 
-    /// How many of a section's colleagues can take a call now, and how many are in it.
-    pub fn available_count(
-        &self,
-        section: &BoardSection,
-        model: &DirectoryModel,
-    ) -> (usize, usize) {
-        let available = section
-            .tiles
-            .iter()
-            .filter(|t| t.row.is_some_and(|key| can_take_call(model, key)))
-            .count();
-        (available, section.tiles.len() + section.hidden)
+    /// Of a section's colleagues: how many can take a call now, how many statuses are
+    /// not live (dimmed), and how many there are.
+    pub fn available_count(&self, section: &BoardSection, model: &DirectoryModel) -> SectionCount {
+        let mut count = SectionCount {
+            available: 0,
+            stale: 0,
+            total: section.tiles.len() + section.hidden,
+        };
+        for key in section.tiles.iter().filter_map(|t| t.row) {
+            if can_take_call(model, key) {
+                count.available += 1;
+            } else if model
+                .row(key)
+                .and_then(|r| r.presence())
+                .is_some_and(|p| model.is_stale(p.technology()))
+            {
+                count.stale += 1;
+            }
+        }
+        count
     }
 }
 

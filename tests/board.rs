@@ -334,6 +334,7 @@ fn a_notification_fires_once_when_available_and_never_while_stale() {
         availability_of(app, "anna.rossi@contoso.com") == Some(Availability::Busy)
     });
     select(&mut harness, "anna");
+    press(&mut harness, Modifiers::CTRL, Key::D);
     press(&mut harness, Modifiers::CTRL, Key::N);
     assert!(
         harness
@@ -361,6 +362,14 @@ fn a_notification_fires_once_when_available_and_never_while_stale() {
         harness.state().notices.is_empty(),
         "nothing fires while stale"
     );
+    assert_eq!(
+        harness
+            .get_all_by_label_contains("Anna Rossi, Available, last known at")
+            .count(),
+        2,
+        "dimmed as stale in the list and on the board"
+    );
+    harness.get_by_label_contains("Favourites, 0/1 available · 1 not live");
     assert!(notifier.shown().is_empty());
 
     // Live again: it fires, once, in the window and on the desktop.

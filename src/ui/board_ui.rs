@@ -248,12 +248,12 @@ fn sections_ui(
 
 fn heading_ui(ui: &mut egui::Ui, panel: &PanelView<'_>, section: &BoardSection, rect: Rect) {
     let chrome = chrome_colors(ui.visuals().dark_mode);
-    let (available, total) = panel.board.view.available_count(section, panel.model);
-    let count = if panel.model.is_live() {
-        format!("{available}/{total} available")
-    } else {
-        format!("{total} · not live")
-    };
+    let counted = panel.board.view.available_count(section, panel.model);
+    let mut count = format!("{}/{} available", counted.available, counted.total);
+    if counted.stale > 0 {
+        count.push_str(&format!(" · {} not live", counted.stale));
+    }
+    let available = counted.available;
     let painter = ui.painter();
     let title_font = FontId::proportional(14.5);
     let galley = painter.layout_no_wrap(
@@ -270,7 +270,7 @@ fn heading_ui(ui: &mut egui::Ui, panel: &PanelView<'_>, section: &BoardSection, 
         ui.visuals().strong_text_color(),
         rect.width() * 0.6,
     );
-    let count_color = if available > 0 && panel.model.is_live() {
+    let count_color = if available > 0 {
         chrome.live_dot
     } else {
         chrome.muted_text

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use egui::{Align2, Color32, FontId, Rect, Sense, pos2, vec2};
 
+use crate::colleague_actions::ColleagueAction;
 use crate::connection::ConnectionState;
 use crate::directory_model::RowRef;
 use crate::settings::Density;
@@ -94,9 +95,63 @@ pub fn directory_list_ui(
                     open_details: panel.view.is_details_open,
                 });
             }
+            response.context_menu(|ui| row_menu_ui(ui, panel, row, index, commands));
         }
     });
     list.scroll_offset = output.state.clamped_offset().y;
+}
+
+/// Right-click on a row: the board and the actions, for that colleague.
+fn row_menu_ui(
+    ui: &mut egui::Ui,
+    panel: &PanelView<'_>,
+    row: RowRef<'_>,
+    index: usize,
+    commands: &mut Vec<UiCommand>,
+) {
+    let upn = row.colleague.upn_key();
+    let name = row.colleague.display_name().to_owned();
+    let select = UiCommand::Select {
+        index,
+        open_details: false,
+    };
+    let star = if panel.board.board.is_favourite(&upn) {
+        "Unstar (take off the board)"
+    } else {
+        "Star (put on the board)"
+    };
+    let mut chosen = Vec::new();
+    if ui.button(star).clicked() {
+        chosen.push(UiCommand::ToggleStar {
+            upn: upn.clone(),
+            name: name.clone(),
+        });
+    }
+    if ui.button("Groups…").clicked() {
+        chosen.push(UiCommand::OpenGroupPicker);
+    }
+    let watch = if panel.board.watches.is_watching(&upn) {
+        "Stop notifying when available"
+    } else {
+        "Notify me when available"
+    };
+    if ui.button(watch).clicked() {
+        chosen.push(UiCommand::ToggleWatch {
+            upn: upn.clone(),
+            name,
+        });
+    }
+    ui.separator();
+    for action in ColleagueAction::ALL {
+        if ui.button(action.label()).clicked() {
+            chosen.push(UiCommand::Act(action));
+        }
+    }
+    if !chosen.is_empty() {
+        commands.push(select);
+        commands.extend(chosen);
+        ui.close();
+    }
 }
 
 fn empty_state_ui(ui: &mut egui::Ui, panel: &PanelView<'_>) {
