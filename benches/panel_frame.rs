@@ -85,6 +85,7 @@ fn frame_time(c: &mut Criterion) {
         ConnectionConfig {
             endpoint: gateway.endpoint_url(),
             token_file: None,
+            tls: Default::default(),
         },
         Arc::new(|| {}),
     );

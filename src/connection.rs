@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use presence_contract::{AccessToken, PresenceClient, connect, proto};
+use presence_contract::{AccessToken, ClientTls, PresenceClient, connect_with, proto};
 use presence_domain::{Colleague, Presence, SourceHealth};
 
 /// Events buffered between the transport and the UI.
@@ -88,6 +88,8 @@ pub enum PanelEvent {
 pub struct ConnectionConfig {
     pub endpoint: String,
     pub token_file: Option<PathBuf>,
+    /// With `https://`: an extra CA and a client certificate, if any.
+    pub tls: ClientTls,
 }
 
 /// The UI's end of the link.
@@ -265,7 +267,7 @@ impl Link {
             ),
             None => None,
         };
-        let mut client = connect(&self.config.endpoint, token.as_ref())
+        let mut client = connect_with(&self.config.endpoint, token.as_ref(), &self.config.tls)
             .await
             .map_err(|e| LinkFailure::new(error_chain(&e)))?;
 

@@ -36,6 +36,10 @@ struct Cli {
     /// File holding the gateway's access token.
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// With an https:// gateway: a PEM file of extra CA certificates to trust (a
+    /// company CA), besides the system's (default: from settings).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
     /// Theme for this run.
     #[arg(long, value_parser = ["light", "dark"])]
     theme: Option<String>,
@@ -171,6 +175,11 @@ fn run(cli: Cli) -> Result<(), PanelError> {
     } else {
         endpoint.clone()
     };
+    let tls = presence_contract::ClientTls {
+        ca_file: cli.ca_file.clone().or_else(|| settings.ca_file.clone()),
+        client_cert_file: settings.client_cert_file.clone(),
+        client_key_file: settings.client_key_file.clone(),
+    };
     let runtime_handle = runtime.handle().clone();
     keep_alive.push(Box::new(runtime));
     eframe::run_native(
@@ -183,6 +192,7 @@ fn run(cli: Cli) -> Result<(), PanelError> {
                 ConnectionConfig {
                     endpoint,
                     token_file,
+                    tls,
                 },
                 Arc::new(move || ctx.request_repaint()),
             );

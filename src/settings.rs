@@ -53,6 +53,11 @@ pub struct PanelSettings {
     pub endpoint: String,
     /// A file holding the gateway's access token (never the token itself).
     pub token_file: Option<PathBuf>,
+    /// With an `https://` gateway: a PEM file of extra CA certificates (a company CA).
+    pub ca_file: Option<PathBuf>,
+    /// With an `https://` gateway that asks for one: a PEM client certificate and key.
+    pub client_cert_file: Option<PathBuf>,
+    pub client_key_file: Option<PathBuf>,
     pub window_width: f32,
     pub window_height: f32,
     pub theme: ThemeChoice,
@@ -72,6 +77,9 @@ impl Default for PanelSettings {
         Self {
             endpoint: DEFAULT_ENDPOINT.to_owned(),
             token_file: None,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
             window_width: 1100.0,
             window_height: 760.0,
             theme: ThemeChoice::Light,

@@ -108,6 +108,7 @@ impl Fixture {
             ConnectionConfig {
                 endpoint: self.url(),
                 token_file: None,
+                tls: Default::default(),
             },
             Arc::new(|| {}),
         );

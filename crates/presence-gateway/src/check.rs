@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_stream::StreamExt;
 
-use presence_contract::{AccessToken, ConnectError, connect, proto};
+use presence_contract::{AccessToken, ClientTls, ConnectError, connect_with, proto};
 
 /// What a successful check saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,15 +34,20 @@ pub enum CheckError {
 pub async fn check(
     url: &str,
     token: Option<&AccessToken>,
+    tls: &ClientTls,
     timeout: Duration,
 ) -> Result<CheckReport, CheckError> {
-    tokio::time::timeout(timeout, run(url, token))
+    tokio::time::timeout(timeout, run(url, token, tls))
         .await
         .map_err(|_| CheckError::Timeout(timeout.as_secs()))?
 }
 
-async fn run(url: &str, token: Option<&AccessToken>) -> Result<CheckReport, CheckError> {
-    let mut client = connect(url, token).await?;
+async fn run(
+    url: &str,
+    token: Option<&AccessToken>,
+    tls: &ClientTls,
+) -> Result<CheckReport, CheckError> {
+    let mut client = connect_with(url, token, tls).await?;
     let mut directory = client
         .list_directory(proto::ListDirectoryRequest { page_size: 0 })
         .await?

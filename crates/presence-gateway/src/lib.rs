@@ -2,7 +2,7 @@
 //! subscribe to, over the hub that sources feed.
 //!
 //! - [`service`]: the `ucx.presence.v1` service; one task per subscription.
-//! - [`server`]: listener, health, reflection, limits, access control, shutdown.
+//! - [`server`]: listener, TLS, health, reflection, limits, access control, shutdown.
 //! - [`auth`]: the bearer-token interceptor.
 //! - [`check`]: `presence-gateway check`, a client that proves a gateway serves.
 //! - [`presence_ini_file`]: reading `Presence.ini` from disk.
@@ -18,4 +18,4 @@ pub mod server;
 pub mod service;
 pub mod version_floor;
 
-pub use server::{GatewayConfig, GatewayError, RunningGateway};
+pub use server::{GatewayConfig, GatewayError, RunningGateway, ServerTls};

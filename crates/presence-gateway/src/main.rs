@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use presence_contract::{AccessToken, TokenFileError};
+use presence_contract::{AccessToken, ClientTls, TokenFileError};
 use presence_domain::PresenceIni;
 use presence_gateway::check::CheckError;
 use presence_gateway::presence_ini_file::{self, LoadPresenceIniError};
 use presence_gateway::version_floor::{self, VersionFloorError};
-use presence_gateway::{GatewayConfig, GatewayError, server};
+use presence_gateway::{GatewayConfig, GatewayError, ServerTls, server};
 use presence_hub::{HubSettings, PresenceHub};
 use presence_sources::graph::credentials::CredentialsError;
 use presence_sources::graph::http::ClientBuildError;
@@ -41,6 +41,16 @@ enum Command {
         /// File holding the gateway's access token.
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// With https://: a PEM file of extra CA certificates to trust (a company CA),
+        /// besides the system's.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// With https://: a PEM client certificate, for gateways that require one.
+        #[arg(long, requires = "client_key")]
+        client_cert: Option<PathBuf>,
+        /// With https://: the client certificate's PEM key.
+        #[arg(long, requires = "client_cert")]
+        client_key: Option<PathBuf>,
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 10)]
         timeout_secs: u64,
@@ -79,7 +89,8 @@ enum Source {
 
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
-    /// Address to listen on. Anything but loopback requires --token-file.
+    /// Address to listen on. Anything but loopback requires --token-file and TLS
+    /// (--tls-cert, --tls-key).
     #[arg(long, default_value = server::DEFAULT_LISTEN)]
     listen: SocketAddr,
     /// Where presence comes from.
@@ -101,6 +112,20 @@ struct ServeArgs {
     /// File holding the access token that callers must send as a bearer token.
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// TLS certificate (PEM, the chain from the gateway's own certificate up). Required
+    /// with --tls-key off loopback.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM). Keep it readable by the gateway only.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates issued by a CA in this PEM file (mutual TLS).
+    #[arg(long, requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Serve off loopback without TLS: only on a network you trust; the token and all
+    /// presence cross it in clear text.
+    #[arg(long)]
+    allow_plaintext_off_loopback: bool,
     /// Seconds between heartbeats on each subscription (1 to 10: panels take 20 s of
     /// silence for a lost link).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10))]
@@ -162,8 +187,20 @@ fn main() -> ExitCode {
         Some(Command::Check {
             endpoint,
             token_file,
+            ca_file,
+            client_cert,
+            client_key,
             timeout_secs,
-        }) => runtime.block_on(check(&endpoint, token_file, timeout_secs)),
+        }) => runtime.block_on(check(
+            &endpoint,
+            token_file,
+            ClientTls {
+                ca_file,
+                client_cert_file: client_cert,
+                client_key_file: client_key,
+            },
+            timeout_secs,
+        )),
         Some(Command::Login {
             tenant,
             client_id,
@@ -232,12 +269,17 @@ fn load_token(path: Option<PathBuf>) -> Result<Option<AccessToken>, TokenFileErr
 async fn check(
     endpoint: &str,
     token_file: Option<PathBuf>,
+    tls: ClientTls,
     timeout_secs: u64,
 ) -> Result<(), CommandError> {
     let token = load_token(token_file)?;
-    let report =
-        presence_gateway::check::check(endpoint, token.as_ref(), Duration::from_secs(timeout_secs))
-            .await?;
+    let report = presence_gateway::check::check(
+        endpoint,
+        token.as_ref(),
+        &tls,
+        Duration::from_secs(timeout_secs),
+    )
+    .await?;
     println!(
         "ok: {endpoint} serves {} colleagues; snapshot of {} presences (gateway instance {})",
         report.directory_size, report.snapshot_presences, report.gateway_instance_id
@@ -365,9 +407,19 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
             graph::spawn(hub.clone(), config)?
         }
     };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert_file), Some(key_file)) => Some(ServerTls {
+            cert_file,
+            key_file,
+            client_ca_file: args.tls_client_ca,
+        }),
+        _ => None,
+    };
     let config = GatewayConfig {
         listen: args.listen,
         token,
+        tls,
+        allow_plaintext_off_loopback: args.allow_plaintext_off_loopback,
         heartbeat_interval: Duration::from_secs(args.heartbeat_secs),
     };
     let running = server::start(hub, config).await?;

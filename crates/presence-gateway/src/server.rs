@@ -1,7 +1,9 @@
 //! Starting and stopping the gRPC server: presence service, health, reflection, access
-//! control and message limits on one listener.
+//! control, TLS and message limits on one listener. Off loopback the gateway requires
+//! TLS and a token (TLS can be waived, loudly, for a trusted network).
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use presence_contract::AccessToken;
 use presence_contract::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
@@ -20,8 +23,21 @@ use crate::service::PresenceServiceImpl;
 
 pub use presence_contract::DEFAULT_LISTEN;
 
+/// How long a client may take to complete the TLS handshake.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a shutdown waits for connections to close after every stream was told.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// The server's TLS files (PEM).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// When set, clients must present a certificate issued by one of these CAs (mutual
+    /// TLS).
+    pub client_ca_file: Option<PathBuf>,
+}
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -29,6 +45,10 @@ pub struct GatewayConfig {
     pub listen: SocketAddr,
     /// Required to listen on anything but loopback.
     pub token: Option<AccessToken>,
+    /// Required to listen on anything but loopback, unless waived below.
+    pub tls: Option<ServerTls>,
+    /// Serve off loopback without TLS (a trusted network; logged as a warning).
+    pub allow_plaintext_off_loopback: bool,
     pub heartbeat_interval: Duration,
 }
 
@@ -38,6 +58,8 @@ impl GatewayConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             token: None,
+            tls: None,
+            allow_plaintext_off_loopback: false,
             heartbeat_interval: Duration::from_secs(5),
         }
     }
@@ -49,6 +71,19 @@ pub enum GatewayError {
         "refusing to listen on {0}, which is not a loopback address, without an access token: pass --token-file"
     )]
     TokenRequired(SocketAddr),
+    #[error(
+        "refusing to listen on {0}, which is not a loopback address, without TLS: pass --tls-cert and --tls-key (or, on a trusted network only, --allow-plaintext-off-loopback)"
+    )]
+    TlsRequired(SocketAddr),
+    #[error("cannot read {what} {path}: {source}")]
+    TlsFile {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("bad TLS certificate or key: {0}")]
+    Tls(#[source] tonic::transport::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -64,6 +99,7 @@ pub enum GatewayError {
 /// A running server. Dropping it does not stop it; call [`RunningGateway::shutdown`].
 pub struct RunningGateway {
     local_addr: SocketAddr,
+    is_tls: bool,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
 }
@@ -74,9 +110,10 @@ impl RunningGateway {
         self.local_addr
     }
 
-    /// `http://ip:port`, for clients.
+    /// `http://ip:port` (or `https://` with TLS), for clients.
     pub fn endpoint_url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        let scheme = if self.is_tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// Ends every stream with UNAVAILABLE, stops accepting, and waits for the server.
@@ -112,9 +149,20 @@ pub async fn start(
     hub: Arc<PresenceHub>,
     config: GatewayConfig,
 ) -> Result<RunningGateway, GatewayError> {
-    if !config.listen.ip().is_loopback() && config.token.is_none() {
+    let is_loopback = config.listen.ip().is_loopback();
+    if !is_loopback && config.token.is_none() {
         return Err(GatewayError::TokenRequired(config.listen));
     }
+    if !is_loopback && config.tls.is_none() {
+        if !config.allow_plaintext_off_loopback {
+            return Err(GatewayError::TlsRequired(config.listen));
+        }
+        tracing::warn!(
+            listen = %config.listen,
+            "serving without TLS off loopback (--allow-plaintext-off-loopback): the access token and all presence cross the network in clear text"
+        );
+    }
+    let tls = config.tls.as_ref().map(server_tls_config).transpose()?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| GatewayError::Bind {
@@ -146,7 +194,12 @@ pub async fn start(
     let reflection_v1alpha = reflection_builder().build_v1alpha()?;
 
     let mut shutdown_signal = shutdown_rx;
-    let router = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    let is_tls = tls.is_some();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls).map_err(GatewayError::Tls)?;
+    }
+    let router = builder
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(tonic::service::InterceptorLayer::new(AuthInterceptor::new(
             config.token,
@@ -164,10 +217,36 @@ pub async fn start(
             })
             .await
     });
-    tracing::info!(%local_addr, "presence gateway listening");
+    tracing::info!(%local_addr, tls = is_tls, "presence gateway listening");
     Ok(RunningGateway {
         local_addr,
+        is_tls,
         shutdown: shutdown_tx,
         task,
     })
+}
+
+fn read_pem(what: &'static str, path: &Path) -> Result<Vec<u8>, GatewayError> {
+    std::fs::read(path).map_err(|source| GatewayError::TlsFile {
+        what,
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Reads the certificate, key and client CA files.
+fn server_tls_config(tls: &ServerTls) -> Result<ServerTlsConfig, GatewayError> {
+    let identity = Identity::from_pem(
+        read_pem("the TLS certificate", &tls.cert_file)?,
+        read_pem("the TLS key", &tls.key_file)?,
+    );
+    let mut config = ServerTlsConfig::new()
+        .identity(identity)
+        .timeout(TLS_HANDSHAKE_TIMEOUT);
+    if let Some(ca) = &tls.client_ca_file {
+        config = config
+            .client_ca_root(Certificate::from_pem(read_pem("the client CA file", ca)?))
+            .client_auth_optional(false);
+    }
+    Ok(config)
 }

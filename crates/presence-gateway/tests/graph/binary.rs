@@ -123,7 +123,13 @@ async fn binary_logs_in_then_serves_graph_presence() {
     .expect("endpoint");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let report = presence_gateway::check::check(&endpoint, None, Duration::from_secs(5)).await;
+        let report = presence_gateway::check::check(
+            &endpoint,
+            None,
+            &presence_contract::ClientTls::default(),
+            Duration::from_secs(5),
+        )
+        .await;
         if report.as_ref().is_ok_and(|r| r.directory_size == 3) {
             break;
         }
