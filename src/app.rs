@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use egui::{Key, Modifiers};
-use presence_domain::Availability;
 
 use crate::availability_watches::AvailabilityWatches;
 use crate::board::Board;
@@ -20,7 +19,7 @@ use crate::colleague_actions::{
 use crate::connection::{ConnectionHandle, PanelEvent};
 use crate::desktop_notifier::DesktopNotifier;
 use crate::directory_model::DirectoryModel;
-use crate::directory_view::{DirectoryView, EscapeOutcome, PAGE_ROWS};
+use crate::directory_view::{DirectoryView, EscapeOutcome, PAGE_ROWS, is_available_now};
 use crate::memory;
 use crate::settings::{Density, PanelSettings, TEXT_SCALES, ThemeChoice};
 use crate::ui::{self, BoardParts, FocusArea, Notice, PanelView, Subject, UiCommand, WidgetState};
@@ -229,6 +228,7 @@ impl PanelApp {
                 focus_search(ctx);
             }
             if !is_typing_elsewhere && self.view.is_group_picker_open {
+                // Focus is in the picker (its checkboxes): digits tick groups.
                 self.picker_digits(ctx);
             }
             return;
@@ -357,9 +357,6 @@ impl PanelApp {
                 FocusArea::Board => FocusArea::List,
             };
         }
-        if self.view.is_group_picker_open {
-            self.picker_digits(ctx);
-        }
 
         let delta =
             down as isize - up as isize + PAGE_ROWS * (page_down as isize - page_up as isize);
@@ -434,6 +431,9 @@ impl PanelApp {
             .filter(|(_, g)| !g.is_rule())
             .map(|(i, _)| i)
             .collect();
+        if !ctx.input(|i| i.modifiers.is_none()) {
+            return;
+        }
         for (n, key) in DIGITS.iter().enumerate() {
             if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, *key))
                 && let Some(&group) = list_groups.get(n)
@@ -572,8 +572,13 @@ impl PanelApp {
             }
             UiCommand::MoveGroup { group, delta } => {
                 self.board.move_group(group, delta);
+                // Places changed: a pending rename or deletion must not hit another group.
+                self.widgets.groups.renaming = None;
+                self.widgets.groups.confirm_delete = None;
             }
             UiCommand::DeleteGroup(group) => {
+                self.widgets.groups.renaming = None;
+                self.widgets.groups.confirm_delete = None;
                 if let Some(deleted) = self.board.delete_group(group) {
                     self.flash(format!("Group “{}” deleted", deleted.name));
                 }
@@ -591,6 +596,8 @@ impl PanelApp {
             UiCommand::ToggleGroupManager => {
                 self.view.is_group_manager_open = !self.view.is_group_manager_open;
                 self.widgets.groups.wants_focus = true;
+                self.widgets.groups.renaming = None;
+                self.widgets.groups.confirm_delete = None;
                 if !self.view.is_group_manager_open {
                     focus_search(ctx);
                 }
@@ -598,6 +605,19 @@ impl PanelApp {
             UiCommand::ToggleWatch { upn, name } => self.toggle_watch(&upn, &name),
             UiCommand::CancelWatch(upn) => self.watches.cancel(&upn),
             UiCommand::Act(action) => self.act(action, ctx),
+            UiCommand::ActOn { upn, action } => {
+                if self.view.select_upn(&self.model, &upn) {
+                    self.focus = FocusArea::List;
+                    self.act(action, ctx);
+                } else {
+                    self.act_on_row(action, self.model.row_key_of(&upn), &upn, ctx);
+                }
+            }
+            UiCommand::SelectColleague(upn) => {
+                if self.view.select_upn(&self.model, &upn) {
+                    self.focus = FocusArea::List;
+                }
+            }
             UiCommand::DismissAllNotices => self.notices.clear(),
             UiCommand::DismissNotice(index) => {
                 if index < self.notices.len() {
@@ -628,8 +648,20 @@ impl PanelApp {
             self.flash("Select a colleague first (Up/Down).");
             return;
         };
-        let Some(row) = subject.row.and_then(|key| self.model.row(key)) else {
-            self.flash(format!("{} is not in the directory.", subject.name));
+        self.act_on_row(action, subject.row, &subject.name, ctx);
+    }
+
+    /// Copies or opens something of the colleague in row `key` (`who` names them when
+    /// the directory does not hold them).
+    fn act_on_row(
+        &mut self,
+        action: ColleagueAction,
+        key: Option<u32>,
+        who: &str,
+        ctx: &egui::Context,
+    ) {
+        let Some(row) = key.and_then(|key| self.model.row(key)) else {
+            self.flash(format!("{who} is not in the directory."));
             return;
         };
         let c = row.colleague;
@@ -755,7 +787,8 @@ impl Drop for PanelApp {
         {
             tracing::warn!(%err, path = %path.display(), "cannot save settings");
         }
-        // The board store writes what is pending as it drops.
+        // The last frame's change goes to the writer, which writes it as it drops.
+        self.board_store.save_if_changed(&self.board, &self.watches);
     }
 }
 
@@ -765,18 +798,11 @@ fn focus_search(ctx: &egui::Context) {
     ctx.memory_mut(|m| m.request_focus(crate::ui::top_bar_ui::search_id()));
 }
 
-/// Whether a colleague is Available now for a watch: live (link and source), not idle,
-/// not out of office.
+/// Whether a colleague is Available now for a watch (see [`is_available_now`]).
 fn is_available_live(model: &DirectoryModel, upn: &str) -> bool {
     model
         .row_key_of(upn)
-        .and_then(|key| model.row(key))
-        .and_then(|r| r.presence())
-        .is_some_and(|p| {
-            p.availability() == Availability::Available
-                && !p.is_out_of_office()
-                && !model.is_stale(p.technology())
-        })
+        .is_some_and(|key| is_available_now(model, key))
 }
 
 pub fn apply_theme(ctx: &egui::Context, theme: ThemeChoice) {

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -143,7 +143,13 @@ pub struct BoardStore {
     last_error: Arc<Mutex<Option<String>>>,
     /// The revisions (board, watches) last handed over.
     saved: Option<(u64, u64)>,
+    /// The text last handed over, written again after a failed write.
+    last_text: Option<String>,
+    retry_at: Option<Instant>,
 }
+
+/// How long after a failed write the board is written again.
+pub const RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 impl BoardStore {
     /// A store writing to `path`, or one that never writes (`None`).
@@ -172,6 +178,8 @@ impl BoardStore {
             pending: None,
             last_error,
             saved: None,
+            last_text: None,
+            retry_at: None,
         }
     }
 
@@ -189,6 +197,16 @@ impl BoardStore {
             }
             self.saved = Some(revisions);
         }
+        // A failed write (a file held by another program) is tried again, with the
+        // latest text, until it succeeds.
+        let now = Instant::now();
+        if self.pending.is_none()
+            && self.last_error().is_some()
+            && self.retry_at.is_none_or(|at| now >= at)
+        {
+            self.pending = self.last_text.clone();
+            self.retry_at = Some(now + RETRY_INTERVAL);
+        }
         self.hand_over_pending();
     }
 
@@ -196,8 +214,8 @@ impl BoardStore {
         let (Some(sender), Some(text)) = (&self.sender, self.pending.take()) else {
             return;
         };
-        match sender.try_send(text) {
-            Ok(()) => {}
+        match sender.try_send(text.clone()) {
+            Ok(()) => self.last_text = Some(text),
             Err(TrySendError::Full(text)) => self.pending = Some(text),
             Err(TrySendError::Disconnected(_)) => {
                 self.set_error("the board writer stopped".into());
@@ -296,6 +314,37 @@ mod tests {
         assert_eq!(again.board.favourites, board.favourites);
         assert_eq!(again.board.groups, board.groups);
         assert_eq!(again.watches.list(), watches.list());
+    }
+
+    #[test]
+    fn a_failed_write_is_tried_again_until_it_succeeds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A file where the folder should be: writing fails until it is gone.
+        let blocker = dir.path().join("data");
+        std::fs::write(&blocker, "in the way").expect("write");
+        let path = blocker.join("board.toml");
+        let mut board = Board::default();
+        let watches = AvailabilityWatches::default();
+        let mut store = BoardStore::new(Some(path.clone()));
+        store.save_if_changed(&board, &watches);
+        board.star("anna@x", "Anna").expect("star");
+        store.save_if_changed(&board, &watches);
+        let started = std::time::Instant::now();
+        while store.last_error().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the write fails"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(store.last_error().expect("error").contains("cannot save"));
+        std::fs::remove_file(&blocker).expect("unblock");
+        // The retry interval has passed.
+        store.retry_at = Some(Instant::now());
+        store.save_if_changed(&board, &watches);
+        drop(store);
+        let again = LoadedBoard::load(Some(&path), SystemTime::now());
+        assert!(again.board.is_favourite("anna@x"), "written on the retry");
     }
 
     #[test]

@@ -61,9 +61,11 @@ pub fn teams_call_url(upn: &str) -> String {
 /// "(030) 1234-567", "+1 555 0100 ext. 12"); `None` when it holds no digits.
 pub fn tel_url(phone: &str) -> Option<String> {
     let lower = phone.to_lowercase();
-    let (main, extension) = match ["ext.", "ext", "x", ";ext="]
+    // The earliest marker wins (the longest where two start at one place: ";ext=").
+    let (main, extension) = match [";ext=", "ext.", "ext", "x"]
         .iter()
-        .find_map(|mark| lower.find(mark).map(|at| (at, mark.len())))
+        .filter_map(|mark| lower.find(mark).map(|at| (at, mark.len())))
+        .min_by_key(|&(at, len)| (at, usize::MAX - len))
     {
         Some((at, len)) => (&lower[..at], Some(&lower[at + len..])),
         None => (lower.as_str(), None),
@@ -187,6 +189,11 @@ mod tests {
             Some("tel:+15550100;ext=12")
         );
         assert_eq!(tel_url("*21#").as_deref(), Some("tel:*21%23"));
+        assert_eq!(
+            tel_url("+44 20 7946 0018;ext=12").as_deref(),
+            Some("tel:+442079460018;ext=12")
+        );
+        assert_eq!(tel_url("555 0100 x7").as_deref(), Some("tel:5550100;ext=7"));
         assert_eq!(tel_url(""), None);
         assert_eq!(tel_url("call me"), None);
         assert_eq!(

@@ -114,6 +114,19 @@ impl DirectoryView {
             .copied()
     }
 
+    /// Selects the colleague with this UPN, if the results hold them.
+    pub fn select_upn(&mut self, model: &DirectoryModel, upn: &str) -> bool {
+        let Some(index) = model
+            .row_key_of(upn)
+            .and_then(|key| self.results.iter().position(|&k| k == key))
+        else {
+            return false;
+        };
+        self.select(model, index);
+        self.scroll_to_selected = true;
+        true
+    }
+
     /// Selects the row at `index` of the results.
     pub fn select(&mut self, model: &DirectoryModel, index: usize) {
         if index >= self.results.len() {
@@ -232,6 +245,16 @@ pub fn can_take_call(model: &DirectoryModel, key: u32) -> bool {
             p.is_out_of_office(),
             !model.is_stale(p.technology()),
         )
+    })
+}
+
+/// Whether the colleague in row `key` is Available now as a watch means it: live (link
+/// and source), Available and not idle, not out of office.
+pub fn is_available_now(model: &DirectoryModel, key: u32) -> bool {
+    model.row(key).and_then(|r| r.presence()).is_some_and(|p| {
+        p.availability() == presence_domain::Availability::Available
+            && !p.is_out_of_office()
+            && !model.is_stale(p.technology())
     })
 }
 

@@ -1,5 +1,6 @@
-//! Every keyboard shortcut of the panel, in one table: the F1 window shows it, the
-//! README lists it, and a test checks that each is handled.
+//! Every keyboard shortcut of the panel, in one table: the F1 window shows it and the
+//! README lists it (a test keeps the two equal; `app.rs` handles the keys, the board
+//! tests press them).
 
 /// One shortcut: the keys as written for people, and what they do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

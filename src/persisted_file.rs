@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// Writes `text` to `path` atomically: a temporary file beside it, then a rename, so a
-/// crash or a full disk leaves the old file whole.
+/// Writes `text` to `path` atomically: a temporary file beside it, flushed to disk, then
+/// a rename, so a crash, a power cut or a full disk leaves the old file whole.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -13,7 +13,14 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
     let temp = path.with_file_name(format!("{name}.tmp"));
-    std::fs::write(&temp, text)?;
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(text.as_bytes())?;
+        // On disk before the rename: after a power cut the file is the old or the new
+        // one, never an empty one.
+        file.sync_all()?;
+    }
     std::fs::rename(&temp, path)
 }
 

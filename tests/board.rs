@@ -8,7 +8,7 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
@@ -388,10 +388,15 @@ fn a_notification_fires_once_when_available_and_never_while_stale() {
             .is_watching("anna.rossi@contoso.com")
     );
     publish(&fixture, "anna.rossi@contoso.com", Availability::Busy);
+    wait_for(&mut harness, "Anna busy again", |app| {
+        availability_of(app, "anna.rossi@contoso.com") == Some(Availability::Busy)
+    });
     publish(&fixture, "anna.rossi@contoso.com", Availability::Available);
-    for _ in 0..30 {
+    wait_for(&mut harness, "Anna available again", |app| {
+        availability_of(app, "anna.rossi@contoso.com") == Some(Availability::Available)
+    });
+    for _ in 0..10 {
         harness.step();
-        std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(harness.state().notices.len(), 1, "exactly once");
     assert_eq!(notifier.shown().len(), 1);

@@ -8,12 +8,11 @@ use std::time::SystemTime;
 
 use egui::{Align2, FontId, Rect, Sense, pos2, vec2};
 
-use super::directory_list_ui::text;
+use super::directory_list_ui::{colleague_menu_ui, text};
 use super::format::{local_hh_mm, row_accessible_label, time_in_state};
 use super::status_icon_ui::status_icon_ui;
 use super::{PanelView, UiCommand};
 use crate::board_view::{BoardSection, BoardTile};
-use crate::colleague_actions::ColleagueAction;
 use crate::settings::Density;
 use crate::theme::chrome_colors;
 
@@ -237,9 +236,7 @@ fn sections_ui(
                             open_details: panel.view.is_details_open,
                         });
                     }
-                    response.context_menu(|ui| {
-                        tile_menu_ui(ui, panel, section, tile, (s, t), commands)
-                    });
+                    response.context_menu(|ui| tile_menu_ui(ui, panel, section, tile, commands));
                 }
             }
         });
@@ -314,7 +311,8 @@ fn tile_ui(
     place: (usize, usize),
     now: SystemTime,
 ) -> egui::Response {
-    let id = ui.scope_id().with(("board_tile", place));
+    // Known by the colleague, not the place: a re-sort must not move an open menu.
+    let id = ui.scope_id().with(("board_tile", place.0, &tile.upn));
     let response = ui.interact(rect, id, Sense::click());
     let dark = ui.visuals().dark_mode;
     let chrome = chrome_colors(dark);
@@ -449,21 +447,20 @@ fn tile_ui(
     response
 }
 
-/// Right-click on a tile: what can be done from the board.
+/// Right-click on a tile: what can be done from the board, for that colleague.
 fn tile_menu_ui(
     ui: &mut egui::Ui,
     panel: &PanelView<'_>,
     section: &BoardSection,
     tile: &BoardTile,
-    place: (usize, usize),
     commands: &mut Vec<UiCommand>,
 ) {
-    let name = tile.name.clone();
-    let select = UiCommand::SelectTile {
-        section: place.0,
-        tile: place.1,
-        open_details: false,
-    };
+    let name = tile.row.and_then(|key| panel.model.row(key)).map_or_else(
+        || tile.name.clone(),
+        |r| r.colleague.display_name().to_owned(),
+    );
+    ui.label(egui::RichText::new(&name).strong());
+    ui.separator();
     if let Some(group) = section.group
         && section.rule.is_none()
         && ui
@@ -478,35 +475,5 @@ fn tile_menu_ui(
         });
         ui.close();
     }
-    if panel.board.board.is_favourite(&tile.upn)
-        && ui.button("Unstar (remove from the board)").clicked()
-    {
-        commands.push(UiCommand::ToggleStar {
-            upn: tile.upn.clone(),
-            name: name.clone(),
-        });
-        ui.close();
-    }
-    let watch_label = if panel.board.watches.is_watching(&tile.upn) {
-        "Stop notifying when available"
-    } else {
-        "Notify me when available"
-    };
-    if ui.button(watch_label).clicked() {
-        commands.push(UiCommand::ToggleWatch {
-            upn: tile.upn.clone(),
-            name,
-        });
-        ui.close();
-    }
-    if tile.row.is_some() {
-        ui.separator();
-        for action in ColleagueAction::ALL {
-            if ui.button(action.label()).clicked() {
-                commands.push(select.clone());
-                commands.push(UiCommand::Act(action));
-                ui.close();
-            }
-        }
-    }
+    colleague_menu_ui(ui, panel, &tile.upn, &name, tile.row.is_some(), commands);
 }

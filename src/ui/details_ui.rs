@@ -110,10 +110,9 @@ pub fn details_ui(ui: &mut egui::Ui, panel: &PanelView<'_>, commands: &mut Vec<U
             }
         }
     }
-    let is_available_now = row.presence().is_some_and(|p| {
-        p.availability() == presence_domain::Availability::Available
-            && !panel.model.is_stale(p.technology())
-    });
+    let is_available_now = subject
+        .row
+        .is_some_and(|key| crate::directory_view::is_available_now(panel.model, key));
     board_buttons_ui(ui, panel, subject, is_available_now, commands);
     ui.add_space(4.0);
     actions_ui(ui, row.colleague, commands);

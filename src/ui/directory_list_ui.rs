@@ -95,27 +95,37 @@ pub fn directory_list_ui(
                     open_details: panel.view.is_details_open,
                 });
             }
-            response.context_menu(|ui| row_menu_ui(ui, panel, row, index, commands));
+            response.context_menu(|ui| row_menu_ui(ui, panel, row, commands));
         }
     });
     list.scroll_offset = output.state.clamped_offset().y;
 }
 
-/// Right-click on a row: the board and the actions, for that colleague.
+/// Right-click on a row: the board and the actions, for that colleague (named first,
+/// and carried by UPN in every command).
 fn row_menu_ui(
     ui: &mut egui::Ui,
     panel: &PanelView<'_>,
     row: RowRef<'_>,
-    index: usize,
     commands: &mut Vec<UiCommand>,
 ) {
     let upn = row.colleague.upn_key();
     let name = row.colleague.display_name().to_owned();
-    let select = UiCommand::Select {
-        index,
-        open_details: false,
-    };
-    let star = if panel.board.board.is_favourite(&upn) {
+    ui.label(egui::RichText::new(&name).strong());
+    ui.separator();
+    colleague_menu_ui(ui, panel, &upn, &name, true, commands);
+}
+
+/// The entries of a colleague's menu (list rows and board tiles).
+pub fn colleague_menu_ui(
+    ui: &mut egui::Ui,
+    panel: &PanelView<'_>,
+    upn: &str,
+    name: &str,
+    is_in_directory: bool,
+    commands: &mut Vec<UiCommand>,
+) {
+    let star = if panel.board.board.is_favourite(upn) {
         "Unstar (take off the board)"
     } else {
         "Star (put on the board)"
@@ -123,32 +133,37 @@ fn row_menu_ui(
     let mut chosen = Vec::new();
     if ui.button(star).clicked() {
         chosen.push(UiCommand::ToggleStar {
-            upn: upn.clone(),
-            name: name.clone(),
+            upn: upn.to_owned(),
+            name: name.to_owned(),
         });
     }
-    if ui.button("Groups…").clicked() {
+    if is_in_directory && ui.button("Groups…").clicked() {
+        chosen.push(UiCommand::SelectColleague(upn.to_owned()));
         chosen.push(UiCommand::OpenGroupPicker);
     }
-    let watch = if panel.board.watches.is_watching(&upn) {
+    let watch = if panel.board.watches.is_watching(upn) {
         "Stop notifying when available"
     } else {
         "Notify me when available"
     };
     if ui.button(watch).clicked() {
         chosen.push(UiCommand::ToggleWatch {
-            upn: upn.clone(),
-            name,
+            upn: upn.to_owned(),
+            name: name.to_owned(),
         });
     }
-    ui.separator();
-    for action in ColleagueAction::ALL {
-        if ui.button(action.label()).clicked() {
-            chosen.push(UiCommand::Act(action));
+    if is_in_directory {
+        ui.separator();
+        for action in ColleagueAction::ALL {
+            if ui.button(action.label()).clicked() {
+                chosen.push(UiCommand::ActOn {
+                    upn: upn.to_owned(),
+                    action,
+                });
+            }
         }
     }
     if !chosen.is_empty() {
-        commands.push(select);
         commands.extend(chosen);
         ui.close();
     }
@@ -187,7 +202,11 @@ fn row_ui(
     row_height: f32,
 ) -> egui::Response {
     let width = ui.available_width();
-    let (rect, response) = ui.allocate_exact_size(vec2(width, row_height), Sense::click());
+    let (rect, _) = ui.allocate_exact_size(vec2(width, row_height), Sense::hover());
+    // Known by the colleague, not the place: a re-sort must not move an open menu onto
+    // somebody else.
+    let id = ui.scope_id().with(("directory_row", row.colleague.upn()));
+    let response = ui.interact(rect, id, Sense::click());
     let dark = ui.visuals().dark_mode;
     let chrome = chrome_colors(dark);
     let presence = row.full_presence();

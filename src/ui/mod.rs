@@ -151,7 +151,15 @@ pub enum UiCommand {
         name: String,
     },
     CancelWatch(String),
+    /// An action on the colleague in hand.
     Act(ColleagueAction),
+    /// An action on a named colleague (from a menu).
+    ActOn {
+        upn: String,
+        action: ColleagueAction,
+    },
+    /// Selects a colleague in the list by UPN (from a menu).
+    SelectColleague(String),
     DismissNotice(usize),
     DismissAllNotices,
 }
