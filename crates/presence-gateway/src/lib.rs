@@ -4,6 +4,7 @@
 //! - [`service`]: the `ucx.presence.v1` service; one task per subscription.
 //! - [`server`]: listener, TLS, health, reflection, limits, access control, shutdown.
 //! - [`auth`]: the bearer-token interceptor.
+//! - [`subscription_limits`]: subscriptions in total and per connection.
 //! - [`check`]: `presence-gateway check`, a client that proves a gateway serves.
 //! - [`presence_ini_file`]: reading `Presence.ini` from disk.
 //! - [`version_floor`]: versions that keep growing when the clock steps back.
@@ -16,6 +17,8 @@ pub mod check;
 pub mod presence_ini_file;
 pub mod server;
 pub mod service;
+pub mod subscription_limits;
 pub mod version_floor;
 
 pub use server::{GatewayConfig, GatewayError, RunningGateway, ServerTls};
+pub use subscription_limits::GatewayLimits;

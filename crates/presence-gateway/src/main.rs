@@ -11,7 +11,7 @@ use presence_domain::PresenceIni;
 use presence_gateway::check::CheckError;
 use presence_gateway::presence_ini_file::{self, LoadPresenceIniError};
 use presence_gateway::version_floor::{self, VersionFloorError};
-use presence_gateway::{GatewayConfig, GatewayError, ServerTls, server};
+use presence_gateway::{GatewayConfig, GatewayError, GatewayLimits, ServerTls, server};
 use presence_hub::{HubSettings, PresenceHub};
 use presence_sources::graph::credentials::CredentialsError;
 use presence_sources::graph::http::ClientBuildError;
@@ -126,6 +126,12 @@ struct ServeArgs {
     /// presence cross it in clear text.
     #[arg(long)]
     allow_plaintext_off_loopback: bool,
+    /// Subscriptions served at once, from all panels (each panel holds one).
+    #[arg(long, default_value_t = 2_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    max_subscriptions: usize,
+    /// Seconds a subscriber may go without reading before it is cut off.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    stalled_subscriber_secs: u64,
     /// Seconds between heartbeats on each subscription (1 to 10: panels take 20 s of
     /// silence for a lost link).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10))]
@@ -421,6 +427,11 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
         tls,
         allow_plaintext_off_loopback: args.allow_plaintext_off_loopback,
         heartbeat_interval: Duration::from_secs(args.heartbeat_secs),
+        limits: GatewayLimits {
+            max_subscriptions: args.max_subscriptions,
+            stalled_subscriber_timeout: Duration::from_secs(args.stalled_subscriber_secs),
+            ..GatewayLimits::default()
+        },
     };
     let running = server::start(hub, config).await?;
     println!("presence-gateway listening on {}", running.endpoint_url());

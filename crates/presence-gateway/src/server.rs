@@ -20,6 +20,7 @@ use presence_hub::PresenceHub;
 
 use crate::auth::AuthInterceptor;
 use crate::service::PresenceServiceImpl;
+use crate::subscription_limits::GatewayLimits;
 
 pub use presence_contract::DEFAULT_LISTEN;
 
@@ -50,6 +51,7 @@ pub struct GatewayConfig {
     /// Serve off loopback without TLS (a trusted network; logged as a warning).
     pub allow_plaintext_off_loopback: bool,
     pub heartbeat_interval: Duration,
+    pub limits: GatewayLimits,
 }
 
 impl GatewayConfig {
@@ -61,6 +63,7 @@ impl GatewayConfig {
             tls: None,
             allow_plaintext_off_loopback: false,
             heartbeat_interval: Duration::from_secs(5),
+            limits: GatewayLimits::default(),
         }
     }
 }
@@ -175,7 +178,12 @@ pub async fn start(
     })?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
-    let service = PresenceServiceImpl::new(hub, config.heartbeat_interval, shutdown_rx.clone());
+    let service = PresenceServiceImpl::new(
+        hub,
+        config.heartbeat_interval,
+        shutdown_rx.clone(),
+        &config.limits,
+    );
     let presence = PresenceServiceServer::new(service)
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
@@ -201,6 +209,7 @@ pub async fn start(
     }
     let router = builder
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .max_concurrent_streams(config.limits.max_streams_per_connection)
         .layer(tonic::service::InterceptorLayer::new(AuthInterceptor::new(
             config.token,
         )))

@@ -21,6 +21,8 @@ use presence_contract::proto::presence_service_server::PresenceService;
 use presence_domain::colleague::validate_upn;
 use presence_hub::{DirectoryChange, PresenceHub, SubscriberQueue};
 
+use crate::subscription_limits::{GatewayLimits, SubscriptionLimits, SubscriptionPermit};
+
 /// Default and largest page of `ListDirectory`.
 pub const DEFAULT_DIRECTORY_PAGE: u32 = 1_000;
 pub const MAX_DIRECTORY_PAGE: u32 = 10_000;
@@ -35,8 +37,9 @@ pub const MAX_PENDING_UPN_BYTES: usize = 1 << 20;
 pub const PRESENCES_PER_MESSAGE: usize = 1_000;
 /// Directory changes per message.
 const DIRECTORY_CHANGES_PER_MESSAGE: usize = 1_000;
-/// Messages buffered per subscriber stream before its task waits for the client.
-const STREAM_BUFFER: usize = 8;
+/// Messages buffered per subscriber stream before its task waits for the client: small,
+/// so a subscriber's memory does not grow with what it has not read.
+const STREAM_BUFFER: usize = 2;
 
 type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -46,6 +49,8 @@ pub struct PresenceServiceImpl {
     hub: Arc<PresenceHub>,
     heartbeat_interval: Duration,
     shutdown: watch::Receiver<bool>,
+    limits: Arc<SubscriptionLimits>,
+    stalled_subscriber_timeout: Duration,
 }
 
 impl PresenceServiceImpl {
@@ -53,12 +58,20 @@ impl PresenceServiceImpl {
         hub: Arc<PresenceHub>,
         heartbeat_interval: Duration,
         shutdown: watch::Receiver<bool>,
+        limits: &GatewayLimits,
     ) -> Self {
         Self {
             hub,
             heartbeat_interval,
             shutdown,
+            limits: SubscriptionLimits::new(limits),
+            stalled_subscriber_timeout: limits.stalled_subscriber_timeout,
         }
+    }
+
+    /// Subscriptions open now.
+    pub fn open_subscriptions(&self) -> usize {
+        self.limits.open()
     }
 }
 
@@ -138,6 +151,7 @@ impl PresenceService for PresenceServiceImpl {
         &self,
         request: Request<Streaming<proto::SubscribeRequest>>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let permit = self.limits.try_acquire(request.remote_addr())?;
         let inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let session = Subscription {
@@ -145,6 +159,8 @@ impl PresenceService for PresenceServiceImpl {
             queue: self.hub.subscribe(),
             tx,
             shutdown: self.shutdown.clone(),
+            stalled_timeout: self.stalled_subscriber_timeout,
+            _permit: permit,
         };
         tokio::spawn(session.run(inbound, self.heartbeat_interval, self.shutdown.clone()));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -176,6 +192,10 @@ struct Subscription {
     tx: Outbound,
     /// Raced by every send, so a client that stops reading cannot hold up shutdown.
     shutdown: watch::Receiver<bool>,
+    /// How long a send may wait for a client that does not read before it is cut off.
+    stalled_timeout: Duration,
+    /// Its place under the subscription limits, given back when the task ends.
+    _permit: SubscriptionPermit,
 }
 
 /// How long the final status of a subscription may wait for a client that does not read.
@@ -293,7 +313,21 @@ impl Subscription {
         let mut shutdown = self.shutdown.clone();
         tokio::select! {
             biased;
-            sent = self.tx.send(Ok(message)) => sent.map_err(|_| End::ClientGone),
+            sent = tokio::time::timeout(self.stalled_timeout, self.tx.send(Ok(message))) => {
+                match sent {
+                    Ok(sent) => sent.map_err(|_| End::ClientGone),
+                    Err(_) => {
+                        tracing::info!(
+                            secs = self.stalled_timeout.as_secs_f32(),
+                            "cutting off a subscriber that stopped reading"
+                        );
+                        Err(End::Status(Status::resource_exhausted(format!(
+                            "this subscriber read nothing for {} s and was cut off; subscribe again (with resume) when ready",
+                            self.stalled_timeout.as_secs()
+                        ))))
+                    }
+                }
+            }
             _ = shutdown.wait_for(|&stop| stop) => Err(End::Status(shutting_down())),
         }
     }

@@ -401,9 +401,11 @@ async fn auth_is_required_off_loopback_and_enforced() {
     let token_path = dir.path().join("token");
     std::fs::write(&token_path, "correct-horse-battery-staple\n").expect("write token");
     let token = AccessToken::from_file(&token_path).expect("token");
+    // The token's checks, on plain HTTP/2 (TLS is waived here; `tls.rs` tests TLS).
     let config = GatewayConfig {
         listen: "0.0.0.0:0".parse().expect("addr"),
         token: Some(token.clone()),
+        allow_plaintext_off_loopback: true,
         ..GatewayConfig::loopback_ephemeral()
     };
     let gateway = server::start(hub, config)
