@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use presence_contract::{connect, proto};
 use presence_domain::{Availability, Presence, Technology, WinningTechnology};
-use presence_gateway::{GatewayConfig, GatewayLimits, RunningGateway, server};
+use presence_gateway::{GatewayConfig, GatewayError, GatewayLimits, RunningGateway, server};
 use presence_hub::PresenceHub;
 use presence_test_support::hub_with;
 use tokio_stream::wrappers::ReceiverStream;
@@ -155,20 +155,32 @@ async fn run_subscriber(url: String, kind: Kind, view: Arc<Mutex<View>>, done: A
 }
 
 async fn start_on(hub: Arc<PresenceHub>, listen: SocketAddr) -> RunningGateway {
-    server::start(
-        hub,
-        GatewayConfig {
-            listen,
-            heartbeat_interval: Duration::from_millis(500),
-            limits: GatewayLimits {
-                stalled_subscriber_timeout: Duration::from_secs(1),
-                ..GatewayLimits::default()
+    // After a kill the old listener closes when its task is next polled: a busy
+    // runtime may take a moment, so binding the same port again is retried.
+    let mut attempts = 0;
+    loop {
+        let started = server::start(
+            hub.clone(),
+            GatewayConfig {
+                listen,
+                heartbeat_interval: Duration::from_millis(500),
+                limits: GatewayLimits {
+                    stalled_subscriber_timeout: Duration::from_secs(1),
+                    ..GatewayLimits::default()
+                },
+                ..GatewayConfig::loopback_ephemeral()
             },
-            ..GatewayConfig::loopback_ephemeral()
-        },
-    )
-    .await
-    .expect("gateway starts")
+        )
+        .await;
+        match started {
+            Ok(gateway) => return gateway,
+            Err(GatewayError::Bind { .. }) if attempts < 100 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(err) => panic!("gateway starts: {err}"),
+        }
+    }
 }
 
 /// The hub's state: UPN -> (version, availability on the wire).
