@@ -5,6 +5,7 @@
 //! - [`server`]: listener, TLS, health, reflection, limits, access control, shutdown.
 //! - [`auth`]: the bearer-token interceptor.
 //! - [`subscription_limits`]: subscriptions in total and per connection.
+//! - [`memory`]: memory of subscribers that left, given back to the system.
 //! - [`check`]: `presence-gateway check`, a client that proves a gateway serves.
 //! - [`presence_ini_file`]: reading `Presence.ini` from disk.
 //! - [`version_floor`]: versions that keep growing when the clock steps back.
@@ -14,6 +15,7 @@
 
 pub mod auth;
 pub mod check;
+pub mod memory;
 pub mod presence_ini_file;
 pub mod server;
 pub mod service;

@@ -170,6 +170,7 @@ struct ServeArgs {
 }
 
 fn main() -> ExitCode {
+    presence_gateway::memory::tune_allocator();
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.serve.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

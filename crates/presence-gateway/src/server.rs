@@ -184,7 +184,7 @@ pub async fn start(
         shutdown_rx.clone(),
         &config.limits,
     );
-    let presence = PresenceServiceServer::new(service)
+    let presence = PresenceServiceServer::new(service.clone())
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
     let (health_reporter, health) = tonic_health::server::health_reporter();
@@ -201,6 +201,12 @@ pub async fn start(
     let reflection = reflection_builder().build_v1()?;
     let reflection_v1alpha = reflection_builder().build_v1alpha()?;
 
+    let memory_task = {
+        let service = service.clone();
+        tokio::spawn(crate::memory::release_after_subscribers_change(move || {
+            service.open_subscriptions()
+        }))
+    };
     let mut shutdown_signal = shutdown_rx;
     let mut builder = tonic::transport::Server::builder();
     let is_tls = tls.is_some();
@@ -218,6 +224,8 @@ pub async fn start(
         .add_service(reflection_v1alpha)
         .add_service(presence);
     let task = tokio::spawn(async move {
+        // Ends with the server, however it ends (an abort drops this future).
+        let _memory_task = AbortOnDrop(memory_task);
         router
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = shutdown_signal.wait_for(|&stop| stop).await;
@@ -233,6 +241,15 @@ pub async fn start(
         shutdown: shutdown_tx,
         task,
     })
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn read_pem(what: &'static str, path: &Path) -> Result<Vec<u8>, GatewayError> {
