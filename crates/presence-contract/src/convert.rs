@@ -137,7 +137,7 @@ fn activity_from_wire(value: i32, raw: &str) -> Activity {
         Ok(W::Focusing) => Activity::Focusing,
         Ok(W::PresenceUnknown | W::Unspecified) => Activity::PresenceUnknown,
         // A newer gateway may know values this client does not: use the raw string.
-        Ok(W::Other) | Err(_) if raw.is_empty() => Activity::PresenceUnknown,
+        Ok(W::Other) | Err(_) if raw.trim().is_empty() => Activity::PresenceUnknown,
         Ok(W::Other) | Err(_) => Activity::from_graph(raw),
     }
 }

@@ -161,6 +161,11 @@ impl Activity {
     /// Parses a Graph string (case-insensitive); unknown values are kept as `Other`.
     pub fn from_graph(raw: &str) -> Self {
         let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            // No activity said (a missing field, or blanks) is no activity known: never
+            // an "Other" with nothing to show.
+            return Self::PresenceUnknown;
+        }
         Self::KNOWN
             .into_iter()
             .find(|a| a.graph_name().eq_ignore_ascii_case(trimmed))
@@ -363,6 +368,12 @@ mod tests {
         assert_eq!(p.availability_raw.as_deref(), Some("Snoozing"));
         assert_eq!(p.activity, Activity::Other("Gardening".into()));
         assert_eq!(p.headline(), "Gardening");
+        // No activity (Graph left it out, or blanks) says the availability, never "".
+        for blank in ["", "  "] {
+            let p = Presence::from_graph_strings("a@b", "Busy", blank);
+            assert_eq!(p.activity, Activity::PresenceUnknown);
+            assert_eq!(p.headline(), "Busy");
+        }
     }
 
     #[test]
