@@ -51,6 +51,39 @@ async fn revoked_sign_in_asks_for_login_and_recovers() {
     assert_no_tokens(&logs);
 }
 
+/// A `presence-gateway login` for another account while a gateway runs is never
+/// overwritten by that gateway's next token rotation.
+#[tokio::test]
+async fn a_fresh_login_is_not_overwritten_by_a_running_gateway() {
+    let (fake, _dir, path) = signed_in_fake().await;
+    fake.add_users(0..2);
+    fake.with(|s| s.expires_in_secs = 1);
+    let hub = new_hub();
+    let task = graph::spawn(hub.clone(), fast_config(&fake, path.clone())).expect("starts");
+    eventually("signed in and live", Duration::from_secs(5), || {
+        teams_health(&hub).0 == SourceState::Live
+    })
+    .await;
+    let fresh = credentials::StoredCredentials {
+        tenant: "fabrikam.onmicrosoft.com".into(),
+        client_id: "another-app".into(),
+        authority_url: fake.url(),
+        refresh_token: presence_sources::graph::secret::Secret::new("fabrikam-refresh"),
+    };
+    credentials::save(&path, &fresh).expect("the new login is stored");
+    let refreshes = fake.with(|s| s.refresh_forms.len());
+    eventually("two more refreshes", Duration::from_secs(5), || {
+        fake.with(|s| s.refresh_forms.len() >= refreshes + 2)
+    })
+    .await;
+    assert_eq!(
+        credentials::load(&path).expect("readable"),
+        Some(fresh),
+        "the running gateway kept its hands off the new login"
+    );
+    task.abort();
+}
+
 /// Access tokens are refreshed at 80% of their lifetime, before Graph refuses them, and
 /// each rotated refresh token is stored.
 #[tokio::test]

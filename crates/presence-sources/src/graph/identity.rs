@@ -549,6 +549,18 @@ impl TokenManager {
         if let Some(rotated) = grant.refresh_token
             && rotated != stored.refresh_token
         {
+            // A `presence-gateway login` run since this sign-in was read (perhaps for
+            // another account) is newer than this rotation: never overwrite it. The
+            // next refresh reads it instead.
+            let on_disk = load(self.credentials_path.clone()).await.ok().flatten();
+            if on_disk.as_ref() != Some(&stored) {
+                tracing::warn!(
+                    path = %self.credentials_path.display(),
+                    "the stored sign-in changed while the gateway ran (a new login?); it is kept and used from the next refresh"
+                );
+                self.stored = None;
+                return Ok(());
+            }
             let updated = StoredCredentials {
                 refresh_token: rotated,
                 ..stored
