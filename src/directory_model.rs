@@ -23,6 +23,9 @@ use crate::connection::{ConnectionState, DirectoryChange, PanelEvent};
 
 /// Presences held for UPNs not (yet) in the directory, at most.
 const MAX_ORPHANS: usize = 200_000;
+/// Colleagues held at most (twice the largest Teams tenants): a gateway that sends more
+/// is not believed beyond this.
+pub const MAX_COLLEAGUES: usize = 1_000_000;
 
 /// One colleague as the panel keeps them.
 #[derive(Debug, Clone)]
@@ -52,7 +55,6 @@ impl<'a> RowRef<'a> {
     }
 }
 
-#[derive(Default)]
 pub struct DirectoryModel {
     rows: Vec<Row>,
     /// Departments, job titles and offices of the rows, each kept once.
@@ -74,11 +76,49 @@ pub struct DirectoryModel {
     /// Bumped when any presence changes.
     presence_revision: u64,
     discarded_updates: u64,
+    /// Colleagues and presences refused (not a UPN, or beyond [`MAX_COLLEAGUES`]).
+    refused_entries: u64,
+    max_colleagues: usize,
+}
+
+impl Default for DirectoryModel {
+    fn default() -> Self {
+        Self::with_max_colleagues(MAX_COLLEAGUES)
+    }
 }
 
 impl DirectoryModel {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A model holding at most `max` colleagues.
+    pub fn with_max_colleagues(max: usize) -> Self {
+        Self {
+            rows: Vec::new(),
+            shared: SharedStrings::default(),
+            row_of_upn: RowsByUpn::default(),
+            orphans: HashMap::new(),
+            index: SearchIndex::default(),
+            live_rows: 0,
+            listing: 0,
+            connection: None,
+            lost_at: None,
+            has_been_live: false,
+            has_complete_directory: false,
+            sources: Vec::new(),
+            directory_revision: 0,
+            presence_revision: 0,
+            discarded_updates: 0,
+            refused_entries: 0,
+            max_colleagues: max,
+        }
+    }
+
+    /// Colleagues and presences refused: not a UPN, or more colleagues than the model
+    /// holds.
+    pub fn refused_entries(&self) -> u64 {
+        self.refused_entries
     }
 
     pub fn len(&self) -> usize {
@@ -259,11 +299,11 @@ impl DirectoryModel {
     }
 
     fn upsert(&mut self, colleague: Colleague) {
-        let colleague = sanitized_colleague(colleague);
-        let key = colleague.upn_key();
-        if key.is_empty() {
+        let Some(colleague) = sanitized_colleague(colleague) else {
+            self.refused_entries += 1;
             return;
-        }
+        };
+        let key = colleague.upn_key();
         let listing = self.listing;
         match self.row_of_upn.get(&self.rows, &key) {
             Some(row_key) => {
@@ -274,6 +314,15 @@ impl DirectoryModel {
                     self.index.insert(row_key, &colleague);
                     row.colleague = packed;
                 }
+            }
+            None if self.live_rows >= self.max_colleagues => {
+                if self.refused_entries == 0 {
+                    tracing::warn!(
+                        max = self.max_colleagues,
+                        "the gateway lists more colleagues than the panel holds; the rest are left out"
+                    );
+                }
+                self.refused_entries += 1;
             }
             None => {
                 let row_key = self.rows.len() as u32;
@@ -304,7 +353,10 @@ impl DirectoryModel {
     /// Keeps a presence unless an equal or newer one is held (or, for an authoritative
     /// snapshot, always).
     fn set_presence(&mut self, presence: Presence, is_authoritative: bool) {
-        let presence = sanitized_presence(presence);
+        let Some(presence) = sanitized_presence(presence) else {
+            self.refused_entries += 1;
+            return;
+        };
         let row_key = self.row_of_upn.get(&self.rows, &presence.upn);
         let Some(row_key) = row_key else {
             let key = upn_key(&presence.upn);
@@ -392,6 +444,31 @@ pub(crate) mod tests {
     fn availability_of(model: &DirectoryModel, upn: &str) -> Option<Availability> {
         let key = model.row_key_of(upn)?;
         model.row(key)?.presence().map(HeldPresence::availability)
+    }
+
+    #[test]
+    fn a_gateway_is_not_believed_beyond_the_models_bounds() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::with_max_colleagues(3);
+        let mut colleagues: Vec<Colleague> = (0..5)
+            .map(|n| colleague(&format!("p{n}@x"), &format!("P {n}")))
+            .collect();
+        colleagues.push(colleague("not a upn", "Nobody"));
+        model.apply(
+            PanelEvent::DirectoryPage {
+                colleagues,
+                is_first: true,
+                is_last: true,
+            },
+            now,
+        );
+        assert_eq!(model.len(), 3, "at most the bound");
+        assert_eq!(model.refused_entries(), 3, "two beyond it, one not a UPN");
+        model.apply(
+            PanelEvent::Presences(vec![presence(&"x".repeat(1_000), Availability::Busy, 1)]),
+            now,
+        );
+        assert_eq!(model.refused_entries(), 4);
     }
 
     #[test]

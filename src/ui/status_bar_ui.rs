@@ -65,6 +65,15 @@ pub fn status_bar_ui(ui: &mut egui::Ui, panel: &PanelView<'_>) {
                 label.on_hover_text(&source.detail);
             }
         }
+        let refused = panel.model.refused_entries();
+        if refused > 0 {
+            ui.separator();
+            ui.label(
+                egui::RichText::new(format!("{} entries from the gateway refused", thousands(refused as usize)))
+                    .color(colors.warning_text),
+            )
+            .on_hover_text("Not a UPN (too long, control characters, no '@'), or more colleagues than the panel holds (1,000,000)");
+        }
         if let Some(flash) = panel.flash {
             ui.separator();
             ui.add(egui::Label::new(egui::RichText::new(flash).strong()).truncate());

@@ -10,7 +10,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use crate::access_token::AccessToken;
-use crate::limits::MAX_RESPONSE_BYTES;
+use crate::limits::MAX_CLIENT_RESPONSE_BYTES;
 use crate::proto::presence_service_client::PresenceServiceClient;
 
 /// Adds `authorization: Bearer <token>` to every call when a token is set.
@@ -172,7 +172,7 @@ pub async fn connect_with(
         })?;
     Ok(
         PresenceServiceClient::with_interceptor(channel, BearerInterceptor::new(token))
-            .max_decoding_message_size(MAX_RESPONSE_BYTES),
+            .max_decoding_message_size(MAX_CLIENT_RESPONSE_BYTES),
     )
 }
 

@@ -2,5 +2,11 @@
 
 /// Largest request message the gateway accepts, in bytes.
 pub const MAX_REQUEST_BYTES: usize = 1 << 20;
-/// Largest response message the gateway sends and a client accepts, in bytes.
+/// Largest response message the gateway sends, in bytes (a directory page of 10,000
+/// colleagues with long fields fits).
 pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
+/// Largest response message this crate's client accepts, in bytes: our clients ask for
+/// directory pages of at most 1,000 colleagues and get presence in messages of 1,000,
+/// a few MB at the very most, so a gateway that sends more is not believed (a hostile
+/// one cannot make a panel decode 32 MiB at a time).
+pub const MAX_CLIENT_RESPONSE_BYTES: usize = 8 << 20;
