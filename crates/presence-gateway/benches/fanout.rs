@@ -93,7 +93,7 @@ fn hub_fanout(c: &mut Criterion) {
                 hub.publish(Technology::MsTeams, batches[round % 2].clone());
                 let mut delivered = 0usize;
                 for queue in &queues {
-                    let pending = queue.take();
+                    let (pending, _) = hub.take(queue);
                     let view = hub.view();
                     let wire: Vec<proto::Presence> = pending
                         .presence_slots

@@ -382,18 +382,19 @@ impl Subscription {
 
     async fn send_pending(&self) -> Result<(), End> {
         let (pending, complete_through) = self.hub.take(&self.queue);
-        if pending.is_overflowed {
-            return Err(End::Status(Status::aborted(
-                "this subscriber fell too far behind on directory changes; list the directory and subscribe again",
-            )));
-        }
         if !pending.directory_changes.is_empty() {
-            for chunk in pending
+            let chunks = pending
                 .directory_changes
-                .chunks(DIRECTORY_CHANGES_PER_MESSAGE)
-            {
-                // The revision these changes complete, not one read later.
-                let revision = chunk.last().map_or(0, |(revision, _)| *revision);
+                .chunks(DIRECTORY_CHANGES_PER_MESSAGE);
+            let last = chunks.len().saturating_sub(1);
+            for (index, chunk) in chunks.enumerate() {
+                // The revision these changes complete, not one read later; 0 until the
+                // last chunk (a client cut off half way has not caught up).
+                let revision = if index == last {
+                    chunk.last().map_or(0, |(revision, _)| *revision)
+                } else {
+                    0
+                };
                 let changes = chunk
                     .iter()
                     .map(|(_, change)| directory_change_to_wire(change))

@@ -275,8 +275,7 @@ impl PresenceHub {
                 return;
             }
             state.directory_revision += 1;
-            let revision = state.directory_revision;
-            // Queued while the state is still locked: a subscriber that reads a revision
+            // Marked while the state is still locked: a subscriber that reads a revision
             // or a version has been handed every change up to it.
             for queue in self.live_subscribers() {
                 let mut inner = lock(&queue.inner);
@@ -286,7 +285,8 @@ impl PresenceHub {
                     {
                         inner.watched.insert(*slot);
                     }
-                    inner.push_directory_change(revision, change.clone());
+                    let was_known = !matches!(change, DirectoryChange::Added(_));
+                    inner.mark_directory_dirty(*slot, was_known);
                 }
                 for &slot in &presence_changed {
                     if inner.is_watching(slot) {
@@ -422,9 +422,31 @@ impl PresenceHub {
     /// latest state of every slot taken is sent, the subscriber holds every change up to
     /// that version for what it watches.
     pub fn take(&self, queue: &SubscriberQueue) -> (Pending, u64) {
-        let _state = read(&self.state);
+        let state = read(&self.state);
         let complete_through = self.latest_version();
-        (queue.take(), complete_through)
+        let (mut pending, directory) = queue.take_raw();
+        // Each changed colleague once, as they are now; together they complete the
+        // current revision.
+        let revision = state.directory_revision;
+        pending.directory_changes = directory
+            .slots
+            .into_iter()
+            .filter_map(|(slot, was_known)| {
+                let s = state.slots.get(slot as usize)?;
+                let change = match (&s.colleague, was_known) {
+                    (Some(colleague), false) => DirectoryChange::Added(colleague.clone()),
+                    (Some(colleague), true) => DirectoryChange::Changed(colleague.clone()),
+                    (None, true) => DirectoryChange::Removed(Arc::new(Colleague {
+                        upn: s.shown.upn.clone(),
+                        ..Colleague::default()
+                    })),
+                    // Added and removed since the subscriber last heard: nothing to say.
+                    (None, false) => return None,
+                };
+                Some((revision, change))
+            })
+            .collect();
+        (pending, complete_through)
     }
 
     /// Adds UPNs to a subscriber's watch set. Returns the slots now watched (for the
@@ -576,7 +598,7 @@ mod tests {
             1,
             "coalesced to one entry, b@x not watched"
         );
-        let pending = queue.take();
+        let (pending, _) = hub.take(&queue);
         assert_eq!(pending.presence_slots, vec![0]);
         let view = hub.view();
         let entry = view.entry(0).expect("a@x");
@@ -626,6 +648,62 @@ mod tests {
     }
 
     #[test]
+    fn directory_changes_coalesce_per_colleague_and_never_overflow() {
+        let hub = hub(WinningTechnology::MsTeams);
+        let queue = hub.subscribe();
+        let _ = hub.watch_all(&queue);
+        // 150,000 joiners, then churn, while the subscriber does not read.
+        let joiners: Vec<DirectoryUpdate> = (0..150_000)
+            .map(|n| DirectoryUpdate::Upsert(colleague(&format!("j{n}@x"))))
+            .collect();
+        hub.apply_directory(joiners);
+        let mut renamed = colleague("j1@x");
+        renamed.display_name = "Renamed".into();
+        hub.apply_directory(vec![
+            DirectoryUpdate::Upsert(renamed),
+            DirectoryUpdate::Remove { upn: "j2@x".into() },
+            DirectoryUpdate::Remove { upn: "a@x".into() },
+        ]);
+        let revision = hub.view().directory_revision();
+        let (pending, _) = hub.take(&queue);
+        assert_eq!(
+            pending.directory_changes.len(),
+            150_000 - 1 + 1,
+            "each joiner once (j2 came and went unheard), plus a@x's removal"
+        );
+        assert!(
+            pending
+                .directory_changes
+                .iter()
+                .all(|(r, _)| *r == revision)
+        );
+        let renamed = pending.directory_changes.iter().find_map(|(_, c)| match c {
+            DirectoryChange::Added(c) if c.upn == "j1@x" => Some(c.display_name.clone()),
+            _ => None,
+        });
+        assert_eq!(renamed.as_deref(), Some("Renamed"), "added, as it is now");
+        assert!(
+            pending
+                .directory_changes
+                .iter()
+                .any(|(_, c)| matches!(c, DirectoryChange::Removed(c) if c.upn == "a@x"))
+        );
+        assert!(!pending.directory_changes.iter().any(|(_, c)| match c {
+            DirectoryChange::Added(c)
+            | DirectoryChange::Changed(c)
+            | DirectoryChange::Removed(c) => c.upn == "j2@x",
+        }));
+        // Heard once: a later change of a known colleague is a change.
+        let mut again = colleague("j1@x");
+        again.display_name = "Again".into();
+        hub.apply_directory(vec![DirectoryUpdate::Upsert(again)]);
+        assert!(matches!(
+            hub.take(&queue).0.directory_changes[..],
+            [(_, DirectoryChange::Changed(_))]
+        ));
+    }
+
+    #[test]
     fn pending_upn_is_watched_when_added() {
         let hub = hub(WinningTechnology::MsTeams);
         let queue = hub.subscribe();
@@ -633,12 +711,12 @@ mod tests {
         assert!(slots.is_empty());
         assert_eq!(unknown, vec!["c@x".to_owned()]);
         hub.apply_directory(vec![DirectoryUpdate::Upsert(colleague("c@x"))]);
-        let pending = queue.take();
+        let (pending, _) = hub.take(&queue);
         assert_eq!(pending.directory_changes.len(), 1);
         assert_eq!(pending.presence_slots, vec![2]);
         hub.apply_directory(vec![DirectoryUpdate::Remove { upn: "C@X".into() }]);
         assert!(matches!(
-            queue.take().directory_changes[..],
+            hub.take(&queue).0.directory_changes[..],
             [(_, DirectoryChange::Removed(_))]
         ));
         assert_eq!(hub.view().len(), 2);

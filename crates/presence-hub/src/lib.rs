@@ -16,6 +16,4 @@ pub mod subscriber_queue;
 pub use hub::{
     DirectoryChange, DirectoryUpdate, HubEntry, HubSettings, HubView, PendingUpnsFull, PresenceHub,
 };
-pub use subscriber_queue::{
-    MAX_QUEUED_DIRECTORY_CHANGES, PENDING_UPN_OVERHEAD_BYTES, Pending, SubscriberQueue,
-};
+pub use subscriber_queue::{PENDING_UPN_OVERHEAD_BYTES, Pending, SubscriberQueue};

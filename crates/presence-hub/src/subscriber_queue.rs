@@ -1,10 +1,11 @@
-//! One subscriber's pending work: *which* colleagues changed (a dirty bit and an index
-//! each), the directory changes not yet sent (bounded: past the limit the subscriber is
-//! told to start again), and whether the sources' health changed. Never the presence
-//! changes themselves: a slow subscriber costs at most one bit and one index per
-//! colleague, and reads the latest state when it catches up.
+//! One subscriber's pending work: *which* colleagues changed, in presence and in the
+//! directory (a dirty bit and an index each), and whether the sources' health changed.
+//! Never the changes themselves: a slow subscriber costs at most a few bits and two
+//! indexes per colleague, however many changes it has not heard, and reads the latest
+//! state when it catches up. Nothing overflows, so no mass change of the directory can
+//! send every subscriber back to start at once.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use tokio::sync::Notify;
@@ -12,10 +13,6 @@ use tokio::sync::Notify;
 use crate::bit_set::BitSet;
 use crate::hub::DirectoryChange;
 use crate::locks::lock;
-
-/// Directory changes a subscriber may have queued before it is cut off and told to
-/// resubscribe.
-pub const MAX_QUEUED_DIRECTORY_CHANGES: usize = 100_000;
 
 /// One subscriber's pending work.
 pub struct SubscriberQueue {
@@ -28,11 +25,10 @@ pub struct SubscriberQueue {
 pub struct Pending {
     /// Colleagues whose shown presence changed since the last drain (slots).
     pub presence_slots: Vec<u32>,
-    /// Each with the directory revision it brought.
+    /// The directory changes since the last drain, each colleague once with what it is
+    /// now, and the directory revision they complete (see [`crate::PresenceHub::take`]).
     pub directory_changes: Vec<(u64, DirectoryChange)>,
     pub is_health_changed: bool,
-    /// Directory changes overflowed: the subscriber must start again.
-    pub is_overflowed: bool,
 }
 
 impl Pending {
@@ -40,8 +36,13 @@ impl Pending {
         self.presence_slots.is_empty()
             && self.directory_changes.is_empty()
             && !self.is_health_changed
-            && !self.is_overflowed
     }
+}
+
+/// Colleagues whose directory entry changed, with whether the subscriber could have
+/// known them before (the first change since the last drain was not an addition).
+pub(crate) struct DirectoryDirty {
+    pub(crate) slots: Vec<(u32, bool)>,
 }
 
 impl SubscriberQueue {
@@ -50,20 +51,33 @@ impl SubscriberQueue {
         self.notify.notified().await;
     }
 
-    /// Takes everything pending. Presence slots no longer watched are dropped.
-    pub fn take(&self) -> Pending {
+    /// Takes everything pending (directory changes as slots: the hub reads what they
+    /// are now). Presence slots no longer watched are dropped.
+    pub(crate) fn take_raw(&self) -> (Pending, DirectoryDirty) {
         let mut inner = lock(&self.inner);
         let mut slots = std::mem::take(&mut inner.dirty_list);
         for &slot in &slots {
             inner.dirty.remove(slot);
         }
         slots.retain(|&slot| inner.is_watching(slot));
-        Pending {
-            presence_slots: slots,
-            directory_changes: inner.directory_changes.drain(..).collect(),
-            is_health_changed: std::mem::take(&mut inner.is_health_changed),
-            is_overflowed: std::mem::take(&mut inner.is_overflowed),
-        }
+        let directory_slots = std::mem::take(&mut inner.directory_dirty_list);
+        let directory = directory_slots
+            .into_iter()
+            .map(|slot| {
+                inner.directory_dirty.remove(slot);
+                let was_known = inner.directory_was_known.contains(slot);
+                inner.directory_was_known.remove(slot);
+                (slot, was_known)
+            })
+            .collect();
+        (
+            Pending {
+                presence_slots: slots,
+                directory_changes: Vec::new(),
+                is_health_changed: std::mem::take(&mut inner.is_health_changed),
+            },
+            DirectoryDirty { slots: directory },
+        )
     }
 
     /// Number of colleagues currently marked dirty (for tests and metrics).
@@ -88,9 +102,12 @@ pub(crate) struct QueueInner {
     pub(crate) pending_upns: PendingUpns,
     pub(crate) dirty: BitSet,
     pub(crate) dirty_list: Vec<u32>,
-    pub(crate) directory_changes: VecDeque<(u64, DirectoryChange)>,
+    /// Colleagues whose directory entry changed since the last drain.
+    pub(crate) directory_dirty: BitSet,
+    pub(crate) directory_dirty_list: Vec<u32>,
+    /// Of those, the ones that existed before their first change (not added since).
+    pub(crate) directory_was_known: BitSet,
     pub(crate) is_health_changed: bool,
-    pub(crate) is_overflowed: bool,
 }
 
 impl QueueInner {
@@ -104,14 +121,14 @@ impl QueueInner {
         }
     }
 
-    pub(crate) fn push_directory_change(&mut self, revision: u64, change: DirectoryChange) {
-        if self.directory_changes.len() >= MAX_QUEUED_DIRECTORY_CHANGES {
-            self.is_overflowed = true;
-            self.directory_changes.clear();
-            return;
-        }
-        if !self.is_overflowed {
-            self.directory_changes.push_back((revision, change));
+    /// Notes a change of `slot`'s directory entry; `was_known` says whether the entry
+    /// existed before this change (anything but an addition).
+    pub(crate) fn mark_directory_dirty(&mut self, slot: u32, was_known: bool) {
+        if self.directory_dirty.insert(slot) {
+            self.directory_dirty_list.push(slot);
+            if was_known {
+                self.directory_was_known.insert(slot);
+            }
         }
     }
 }
