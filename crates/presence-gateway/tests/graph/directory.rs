@@ -11,6 +11,44 @@ use presence_test_support as common;
 use crate::fake::{fast_config, signed_in_fake};
 use crate::support::{eventually, new_hub, teams_health};
 
+/// A re-listing of the directory that takes several seconds (a big tenant) goes a page
+/// at a time between presence polls: presence keeps being polled while it runs.
+#[tokio::test]
+async fn presence_is_polled_while_the_directory_is_listed_again() {
+    let (fake, _dir, path) = signed_in_fake().await;
+    fake.add_users(0..40);
+    let hub = new_hub();
+    let task = graph::spawn(hub.clone(), fast_config(&fake, path)).expect("source starts");
+    eventually(
+        "the directory and live health",
+        Duration::from_secs(10),
+        || hub.view().len() == 40 && teams_health(&hub).0 == SourceState::Live,
+    )
+    .await;
+    // From now on a listing is 20 pages of 2 users, 150 ms each: 3 s.
+    fake.with(|s| {
+        s.page_size = 2;
+        s.users_page_delay = Duration::from_millis(150);
+    });
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (pages, polls) = fake.with(|s| {
+        (
+            s.user_query_times.iter().filter(|t| **t > started).count(),
+            s.presence_calls.iter().filter(|c| c.at > started).count(),
+        )
+    });
+    assert!(pages >= 15, "a listing under way: {pages} pages");
+    // The polls of 40 colleagues every 200 ms would be 20 in 4 s; between pages of a
+    // listing they are fewer, but never none for seconds.
+    assert!(
+        polls >= 10,
+        "presence polled during the listing: {polls} polls"
+    );
+    assert_eq!(teams_health(&hub).0, SourceState::Live);
+    task.abort();
+}
+
 /// A removed user reaches subscribers; when Graph stops answering they are told the
 /// Teams source is stale, and live again when it answers.
 #[tokio::test]

@@ -56,6 +56,8 @@ pub(crate) struct FakeState {
     pub(crate) page_size: usize,
     pub(crate) user_queries: Vec<HashMap<String, String>>,
     pub(crate) user_query_times: Vec<Instant>,
+    /// How long each directory page takes to answer (a big tenant's slow listing).
+    pub(crate) users_page_delay: Duration,
     presence: HashMap<String, Value>,
     pub(crate) presence_calls: Vec<PresenceCall>,
     pub(crate) script: VecDeque<Scripted>,
@@ -255,6 +257,8 @@ async fn users(
     if state.lock().expect("fake state").is_hanging {
         std::future::pending::<()>().await;
     }
+    let delay = state.lock().expect("fake state").users_page_delay;
+    tokio::time::sleep(delay).await;
     let mut s = state.lock().expect("fake state");
     if !is_authorized(&s, &headers) {
         return unauthorized();

@@ -2,7 +2,9 @@
 //! tells the hub what it learns and whether it is live.
 //!
 //! One task does everything in turn, so at most one Graph request is in flight and the
-//! request budget holds by construction. Must never publish presence of a colleague the
+//! request budget holds by construction. A re-listing of the directory (minutes for a
+//! big tenant) goes a page at a time between presence batches, so presence keeps being
+//! polled while it runs. Must never publish presence of a colleague the
 //! directory does not hold, diff a partial directory listing, follow a `@odata.nextLink`
 //! to another host (it would receive the access token), or tell subscribers Teams is
 //! live while Graph is failing.
@@ -56,6 +58,16 @@ pub(super) struct Poller {
     last_success: Instant,
     /// The fault last reported, so a lasting fault is logged as an error once.
     last_fault: Option<String>,
+    /// A directory listing under way.
+    listing: Option<Listing>,
+}
+
+/// A directory listing under way: the next page to ask for and what came so far.
+struct Listing {
+    url: String,
+    users: Vec<presence_domain::Colleague>,
+    skipped: usize,
+    pages: usize,
 }
 
 impl Poller {
@@ -81,6 +93,7 @@ impl Poller {
             next_request_at: Instant::now(),
             last_success: Instant::now(),
             last_fault: None,
+            listing: None,
         }
     }
 
@@ -91,18 +104,18 @@ impl Poller {
     pub(super) async fn run(mut self) {
         let mut directory_due = Instant::now();
         loop {
-            if Instant::now() >= directory_due {
-                match self.refresh_directory().await {
-                    Ok(()) => directory_due = Instant::now() + self.config.directory_refresh,
-                    Err(err) => {
-                        let is_empty = self.directory.is_empty();
-                        let pause = self.fault(&err, is_empty);
-                        directory_due = Instant::now() + pause;
-                        if is_empty {
-                            tokio::time::sleep(pause).await;
-                            continue;
-                        }
-                    }
+            if self.listing.is_none() && Instant::now() >= directory_due {
+                self.start_listing();
+                directory_due = Instant::now() + self.config.directory_refresh;
+            }
+            if self.directory.is_empty() && self.listing.is_some() {
+                // No one to poll yet: list all at once.
+                if let Err(err) = self.list_to_the_end().await {
+                    self.listing = None;
+                    let pause = self.fault(&err, true);
+                    directory_due = Instant::now() + pause;
+                    tokio::time::sleep(pause).await;
+                    continue;
                 }
             }
             let plan = self.config.budget.plan(self.directory.len());
@@ -116,6 +129,14 @@ impl Poller {
                     let pause = self.fault(&err, true);
                     tokio::time::sleep(pause).await;
                     break;
+                }
+                // A re-listing goes a page at a time between presence batches.
+                if self.listing.is_some()
+                    && let Err(err) = self.list_next_page().await
+                {
+                    self.listing = None;
+                    let pause = self.fault(&err, false);
+                    directory_due = Instant::now() + pause;
                 }
             }
             tokio::time::sleep_until(cycle_start + plan.cycle).await;
@@ -151,52 +172,80 @@ impl Poller {
         }
     }
 
-    async fn refresh_directory(&mut self) -> Result<(), SourceError> {
-        let base = self.base().to_owned();
-        let origin = origin_of(&base);
-        let mut url = format!("{base}/v1.0/users?$select={USER_FIELDS}&$top=999");
-        let mut users = Vec::new();
-        let mut skipped = 0;
-        for _ in 0..MAX_DIRECTORY_PAGES {
-            let body = self.request(Method::GET, &url, None).await?;
-            let page = wire::parse_users_page(&body).map_err(|e| SourceError::Malformed {
-                path: path_of(&url),
-                detail: e.to_string(),
-            })?;
-            users.extend(page.users);
-            skipped += page.skipped;
-            let Some(next) = page.next_link else {
-                if skipped > 0 {
-                    tracing::warn!(skipped, "directory entries without an id or UPN skipped");
-                }
-                let updates = self.directory.replace(users);
-                let directory = &self.directory;
-                self.last.retain(|id, _| directory.contains(id));
-                tracing::info!(
-                    colleagues = self.directory.len(),
-                    changes = updates.len(),
-                    "directory listed from Microsoft Graph"
-                );
-                self.hub.apply_directory(updates);
-                if self.directory.is_empty() {
-                    // No one to poll: a complete listing is all there is to be live about.
-                    self.hub
-                        .set_source_health(Technology::MsTeams, SourceState::Live, "");
-                }
-                return Ok(());
-            };
-            if origin_of(&next) != origin {
-                return Err(SourceError::Malformed {
-                    path: path_of(&url),
-                    detail: "@odata.nextLink points to another host; not followed".to_owned(),
-                });
-            }
-            url = next;
+    fn start_listing(&mut self) {
+        self.listing = Some(Listing {
+            url: format!("{}/v1.0/users?$select={USER_FIELDS}&$top=999", self.base()),
+            users: Vec::new(),
+            skipped: 0,
+            pages: 0,
+        });
+    }
+
+    /// Lists the rest of the directory in one go.
+    async fn list_to_the_end(&mut self) -> Result<(), SourceError> {
+        while self.listing.is_some() {
+            self.list_next_page().await?;
         }
-        Err(SourceError::Malformed {
-            path: path_of(&url),
-            detail: format!("more than {MAX_DIRECTORY_PAGES} pages of users"),
-        })
+        Ok(())
+    }
+
+    /// Asks for the next page of the listing under way; the last one replaces the
+    /// directory (never a partial listing). On an error the listing is dropped.
+    async fn list_next_page(&mut self) -> Result<(), SourceError> {
+        let Some(mut listing) = self.listing.take() else {
+            return Ok(());
+        };
+        let origin = origin_of(self.base()).to_owned();
+        let body = self.request(Method::GET, &listing.url, None).await?;
+        let page = wire::parse_users_page(&body).map_err(|e| SourceError::Malformed {
+            path: path_of(&listing.url),
+            detail: e.to_string(),
+        })?;
+        listing.users.extend(page.users);
+        listing.skipped += page.skipped;
+        listing.pages += 1;
+        let Some(next) = page.next_link else {
+            self.finish_listing(listing);
+            return Ok(());
+        };
+        if origin_of(&next) != origin {
+            return Err(SourceError::Malformed {
+                path: path_of(&listing.url),
+                detail: "@odata.nextLink points to another host; not followed".to_owned(),
+            });
+        }
+        if listing.pages >= MAX_DIRECTORY_PAGES {
+            return Err(SourceError::Malformed {
+                path: path_of(&listing.url),
+                detail: format!("more than {MAX_DIRECTORY_PAGES} pages of users"),
+            });
+        }
+        listing.url = next;
+        self.listing = Some(listing);
+        Ok(())
+    }
+
+    fn finish_listing(&mut self, listing: Listing) {
+        if listing.skipped > 0 {
+            tracing::warn!(
+                skipped = listing.skipped,
+                "directory entries without an id or UPN skipped"
+            );
+        }
+        let updates = self.directory.replace(listing.users);
+        let directory = &self.directory;
+        self.last.retain(|id, _| directory.contains(id));
+        tracing::info!(
+            colleagues = self.directory.len(),
+            changes = updates.len(),
+            "directory listed from Microsoft Graph"
+        );
+        self.hub.apply_directory(updates);
+        if self.directory.is_empty() {
+            // No one to poll: a complete listing is all there is to be live about.
+            self.hub
+                .set_source_health(Technology::MsTeams, SourceState::Live, "");
+        }
     }
 
     async fn poll_presence(&mut self, ids: &[String]) -> Result<(), SourceError> {
