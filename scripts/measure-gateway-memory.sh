@@ -29,7 +29,7 @@ sleep 2
 with=$(rss)
 echo "with $subscribers reading subscribers: $with MiB ($(per "$base" "$with") KiB each)"
 wait "$hold_pid" || true
-sleep 3
+sleep 7   # the gateway looks at its subscription count every 5 s
 echo "after they left: $(rss) MiB"
 
 "$hold" "http://127.0.0.1:$port" "$subscribers" stop 20 > "$tmp/stop.out" &
@@ -41,5 +41,5 @@ echo "with $subscribers subscribers that stopped reading: $stuck MiB ($(per "$ba
 sleep 8
 echo "after they were cut off (5 s): $(rss) MiB"
 kill "$hold_pid" 2>/dev/null || true
-sleep 3
+sleep 7
 echo "after they left: $(rss) MiB"

@@ -6,7 +6,7 @@ pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 /// colleagues with long fields fits).
 pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
 /// Largest response message this crate's client accepts, in bytes: our clients ask for
-/// directory pages of at most 1,000 colleagues and get presence in messages of 1,000,
+/// directory pages of at most 1,000 colleagues and get presence in messages of 250,
 /// a few MB at the very most, so a gateway that sends more is not believed (a hostile
 /// one cannot make a panel decode 32 MiB at a time).
 pub const MAX_CLIENT_RESPONSE_BYTES: usize = 8 << 20;
