@@ -4,6 +4,7 @@
 //! - [`service`]: the `ucx.presence.v1` service; one task per subscription.
 //! - [`server`]: listener, TLS, health, reflection, limits, access control, shutdown.
 //! - [`auth`]: the bearer-token interceptor.
+//! - [`tls`]: TLS and mutual TLS, the certificate read again when renewed.
 //! - [`subscription_limits`]: subscriptions in total and per connection.
 //! - [`memory`]: memory of subscribers that left, given back to the system.
 //! - [`check`]: `presence-gateway check`, a client that proves a gateway serves.
@@ -20,6 +21,7 @@ pub mod presence_ini_file;
 pub mod server;
 pub mod service;
 pub mod subscription_limits;
+pub mod tls;
 pub mod version_floor;
 
 pub use server::{GatewayConfig, GatewayError, RunningGateway, ServerTls};

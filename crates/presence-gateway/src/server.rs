@@ -3,15 +3,14 @@
 //! TLS and a token (TLS can be waived, loudly, for a trusted network).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 
 use presence_contract::AccessToken;
 use presence_contract::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
@@ -85,8 +84,8 @@ pub enum GatewayError {
         #[source]
         source: std::io::Error,
     },
-    #[error("bad TLS certificate or key: {0}")]
-    Tls(#[source] tonic::transport::Error),
+    #[error("bad TLS settings: {0}")]
+    TlsSetup(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -165,7 +164,7 @@ pub async fn start(
             "serving without TLS off loopback (--allow-plaintext-off-loopback): the access token and all presence cross the network in clear text"
         );
     }
-    let tls = config.tls.as_ref().map(server_tls_config).transpose()?;
+    let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| GatewayError::Bind {
@@ -207,13 +206,8 @@ pub async fn start(
             service.open_subscriptions()
         }))
     };
-    let mut shutdown_signal = shutdown_rx;
-    let mut builder = tonic::transport::Server::builder();
     let is_tls = tls.is_some();
-    if let Some(tls) = tls {
-        builder = builder.tls_config(tls).map_err(GatewayError::Tls)?;
-    }
-    let router = builder
+    let router = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .max_concurrent_streams(config.limits.max_streams_per_connection)
         .layer(tonic::service::InterceptorLayer::new(AuthInterceptor::new(
@@ -223,17 +217,29 @@ pub async fn start(
         .add_service(reflection)
         .add_service(reflection_v1alpha)
         .add_service(presence);
-    let task = tokio::spawn(async move {
-        // Ends with the server, however it ends (an abort drops this future).
-        let _memory_task = AbortOnDrop(memory_task);
-        router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-                let _ = shutdown_signal.wait_for(|&stop| stop).await;
-                // Let subscription tasks send their final status before connections close.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+    // The server task owns the memory task: however it ends (an abort drops it), the
+    // memory task ends with it.
+    let memory_task = AbortOnDrop(memory_task);
+    let task = match tls {
+        Some(acceptor) => {
+            let incoming = ReceiverStream::new(crate::tls::incoming(listener, acceptor));
+            tokio::spawn(async move {
+                let _memory_task = memory_task;
+                router
+                    .serve_with_incoming_shutdown(incoming, stopped(shutdown_rx))
+                    .await
             })
-            .await
-    });
+        }
+        None => tokio::spawn(async move {
+            let _memory_task = memory_task;
+            router
+                .serve_with_incoming_shutdown(
+                    TcpListenerStream::new(listener),
+                    stopped(shutdown_rx),
+                )
+                .await
+        }),
+    };
     tracing::info!(%local_addr, tls = is_tls, "presence gateway listening");
     Ok(RunningGateway {
         local_addr,
@@ -252,27 +258,9 @@ impl Drop for AbortOnDrop {
     }
 }
 
-fn read_pem(what: &'static str, path: &Path) -> Result<Vec<u8>, GatewayError> {
-    std::fs::read(path).map_err(|source| GatewayError::TlsFile {
-        what,
-        path: path.to_owned(),
-        source,
-    })
-}
-
-/// Reads the certificate, key and client CA files.
-fn server_tls_config(tls: &ServerTls) -> Result<ServerTlsConfig, GatewayError> {
-    let identity = Identity::from_pem(
-        read_pem("the TLS certificate", &tls.cert_file)?,
-        read_pem("the TLS key", &tls.key_file)?,
-    );
-    let mut config = ServerTlsConfig::new()
-        .identity(identity)
-        .timeout(TLS_HANDSHAKE_TIMEOUT);
-    if let Some(ca) = &tls.client_ca_file {
-        config = config
-            .client_ca_root(Certificate::from_pem(read_pem("the client CA file", ca)?))
-            .client_auth_optional(false);
-    }
-    Ok(config)
+/// Resolves once the gateway is told to stop, and a moment later (subscription tasks
+/// send their final status before connections close).
+async fn stopped(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|&stop| stop).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
 }

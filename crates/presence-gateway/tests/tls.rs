@@ -104,6 +104,15 @@ async fn a_client_that_trusts_the_company_ca_subscribes_over_tls() {
         .expect("starts with TLS");
     let port = gateway.local_addr().port();
     assert!(gateway.endpoint_url().starts_with("https://"));
+    // Connections that never start their handshake hold up nobody.
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        silent.push(
+            tokio::net::TcpStream::connect(gateway.local_addr())
+                .await
+                .expect("tcp"),
+        );
+    }
 
     for host in ["localhost", "127.0.0.1"] {
         let url = format!("https://{host}:{port}");
@@ -134,6 +143,55 @@ async fn a_client_that_trusts_the_company_ca_subscribes_over_tls() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(missing.contains("nowhere.pem"), "{missing}");
+    gateway.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn a_renewed_certificate_is_served_without_a_restart() {
+    let old = Pki::new();
+    let hub = hub_with(3, WinningTechnology::MsTeams);
+    let gateway = server::start(hub, tls_config(&old, false))
+        .await
+        .expect("starts with TLS");
+    let url = format!("https://localhost:{}", gateway.local_addr().port());
+    assert_eq!(
+        check_with(&url, &old.trusting("ca.pem"))
+            .await
+            .expect("served"),
+        3
+    );
+
+    // The certificate is renewed in place, by another CA.
+    let new = Pki::new();
+    for name in ["server.pem", "server-key.pem"] {
+        std::fs::copy(new.path(name), old.path(name)).expect("renewed");
+    }
+    tokio::time::sleep(presence_gateway::tls::RELOAD_CHECK_INTERVAL + Duration::from_millis(500))
+        .await;
+    // The first handshake after the interval notices the change (and may still get the
+    // old certificate); from then on the new one is served.
+    let _ = check_with(&url, &new.trusting("ca.pem")).await;
+    assert_eq!(
+        check_with(&url, &new.trusting("ca.pem"))
+            .await
+            .expect("the renewed certificate is served"),
+        3
+    );
+    assert!(
+        check_with(&url, &old.trusting("ca.pem")).await.is_err(),
+        "the old one no longer"
+    );
+    // A broken renewal keeps the last good certificate.
+    std::fs::write(old.path("server.pem"), "not a certificate").expect("broken");
+    tokio::time::sleep(presence_gateway::tls::RELOAD_CHECK_INTERVAL + Duration::from_millis(500))
+        .await;
+    let _ = check_with(&url, &new.trusting("ca.pem")).await;
+    assert_eq!(
+        check_with(&url, &new.trusting("ca.pem"))
+            .await
+            .expect("still served"),
+        3
+    );
     gateway.shutdown().await.expect("shutdown");
 }
 
