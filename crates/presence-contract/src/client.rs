@@ -66,13 +66,8 @@ pub enum ConnectError {
     TlsWithoutHttps(String),
     #[error("a client certificate needs both a certificate file and a key file")]
     HalfClientIdentity,
-    #[error("cannot read {what} {path}: {source}")]
-    TlsFile {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    TlsFile(#[from] PemFileError),
     #[error("bad TLS settings: {0}")]
     Tls(#[source] tonic::transport::Error),
     #[error("cannot connect to {url}: {source}")]
@@ -106,8 +101,19 @@ pub fn is_loopback_url(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn read_pem(what: &'static str, path: &Path) -> Result<Vec<u8>, ConnectError> {
-    std::fs::read(path).map_err(|source| ConnectError::TlsFile {
+/// A PEM file (certificate, key, CA) that cannot be read, named in words.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {what} {path}: {source}")]
+pub struct PemFileError {
+    pub what: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Reads a PEM file; `what` names it in the error ("the CA file").
+pub fn read_pem(what: &'static str, path: &Path) -> Result<Vec<u8>, PemFileError> {
+    std::fs::read(path).map_err(|source| PemFileError {
         what,
         path: path.to_owned(),
         source,

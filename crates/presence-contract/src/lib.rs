@@ -18,7 +18,9 @@ pub use access_token::{AccessToken, TokenFileError};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 /// Where panels and `presence-gateway check` look for a gateway unless told otherwise.
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:50051";
-pub use client::{ClientTls, ConnectError, PresenceClient, connect, connect_with};
+pub use client::{
+    ClientTls, ConnectError, PemFileError, PresenceClient, connect, connect_with, read_pem,
+};
 
 /// Generated protobuf messages and gRPC client/server for `ucx.presence.v1`.
 #[allow(clippy::all, missing_docs)]

@@ -77,13 +77,8 @@ pub enum GatewayError {
         "refusing to listen on {0}, which is not a loopback address, without TLS: pass --tls-cert and --tls-key (or, on a trusted network only, --allow-plaintext-off-loopback)"
     )]
     TlsRequired(SocketAddr),
-    #[error("cannot read {what} {path}: {source}")]
-    TlsFile {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    TlsFile(#[from] presence_contract::PemFileError),
     #[error("bad TLS settings: {0}")]
     TlsSetup(String),
     #[error("cannot listen on {addr}: {source}")]

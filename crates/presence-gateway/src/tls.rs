@@ -26,11 +26,7 @@ pub const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 const ACCEPTED_BUFFER: usize = 64;
 
 fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, GatewayError> {
-    std::fs::read(path).map_err(|source| GatewayError::TlsFile {
-        what,
-        path: path.to_owned(),
-        source,
-    })
+    Ok(presence_contract::read_pem(what, path)?)
 }
 
 fn bad(detail: String) -> GatewayError {
