@@ -247,69 +247,46 @@ impl PanelApp {
         });
         // With Shift first: a Ctrl pattern also matches Ctrl+Shift.
         let ctrl_shift = Modifiers::CTRL | Modifiers::SHIFT;
-        let shortcuts: Vec<UiCommand> = ctx.input_mut(|i| {
-            let mut found = Vec::new();
-            let mut take = |i: &mut egui::InputState, modifiers, key, command: UiCommand| {
-                if i.consume_key(modifiers, key) {
-                    found.push(command);
-                }
-            };
-            take(
-                i,
-                ctrl_shift,
-                Key::C,
-                UiCommand::Act(ColleagueAction::CopyUpn),
-            );
-            take(
-                i,
+        let table = [
+            (ctrl_shift, Key::C, UiCommand::Act(ColleagueAction::CopyUpn)),
+            (
                 ctrl_shift,
                 Key::M,
                 UiCommand::Act(ColleagueAction::CopyMail),
-            );
-            take(
-                i,
+            ),
+            (
                 ctrl_shift,
                 Key::P,
                 UiCommand::Act(ColleagueAction::CopyPhone),
-            );
-            take(
-                i,
+            ),
+            (
                 ctrl_shift,
                 Key::T,
                 UiCommand::Act(ColleagueAction::TeamsCall),
-            );
-            take(
-                i,
+            ),
+            (
                 ctrl_shift,
                 Key::D,
                 UiCommand::Act(ColleagueAction::DialPhone),
-            );
-            take(i, ctrl_shift, Key::G, UiCommand::ToggleGroupManager);
-            take(i, ctrl_shift, Key::B, UiCommand::ToggleBoard);
-            take(
-                i,
-                ctrl_shift,
-                Key::O,
-                UiCommand::SetDensity(Density::Compact),
-            );
-            take(
-                i,
+            ),
+            (ctrl_shift, Key::G, UiCommand::ToggleGroupManager),
+            (ctrl_shift, Key::B, UiCommand::ToggleBoard),
+            (ctrl_shift, Key::O, UiCommand::ToggleDensity),
+            (
                 Modifiers::CTRL,
                 Key::T,
                 UiCommand::Act(ColleagueAction::TeamsChat),
-            );
-            take(i, Modifiers::NONE, Key::F1, UiCommand::ToggleKeyboardMap);
-            found
+            ),
+            (Modifiers::NONE, Key::F1, UiCommand::ToggleKeyboardMap),
+        ];
+        let pressed: Vec<UiCommand> = ctx.input_mut(|i| {
+            table
+                .into_iter()
+                .filter(|(modifiers, key, _)| i.consume_key(*modifiers, *key))
+                .map(|(_, _, command)| command)
+                .collect()
         });
-        for command in shortcuts {
-            let command = match command {
-                // One key toggles the density.
-                UiCommand::SetDensity(_) => UiCommand::SetDensity(match self.settings.density {
-                    Density::Comfortable => Density::Compact,
-                    Density::Compact => Density::Comfortable,
-                }),
-                other => other,
-            };
+        for command in pressed {
             self.apply(command, ctx);
         }
         let (star, groups, notify, switch_area) = ctx.input_mut(|i| {
@@ -504,6 +481,13 @@ impl PanelApp {
             UiCommand::SetDensity(density) => {
                 self.settings.density = density;
                 self.view.scroll_to_selected = true;
+            }
+            UiCommand::ToggleDensity => {
+                let density = match self.settings.density {
+                    Density::Comfortable => Density::Compact,
+                    Density::Compact => Density::Comfortable,
+                };
+                self.apply(UiCommand::SetDensity(density), ctx);
             }
             UiCommand::SetTextScale(scale) => {
                 let scale = TEXT_SCALES

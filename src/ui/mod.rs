@@ -108,6 +108,8 @@ pub enum UiCommand {
     SetSort(SortOrder),
     SetAvailableOnly(bool),
     SetDensity(Density),
+    /// Compact rows if comfortable, and back.
+    ToggleDensity,
     SetTextScale(f32),
     ToggleLegend,
     ToggleKeyboardMap,
