@@ -10,6 +10,7 @@
 pub mod access_token;
 pub mod client;
 pub mod convert;
+pub mod lean_codec;
 pub mod limits;
 
 pub use access_token::{AccessToken, TokenFileError};

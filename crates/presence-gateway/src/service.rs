@@ -33,11 +33,13 @@ pub const MAX_WATCHED_UPNS: usize = 200_000;
 /// Most memory the UPNs a subscription watches before they are in the directory may
 /// take (their text plus a fixed overhead each): about 13,000 UPNs of typical length.
 pub const MAX_PENDING_UPN_BYTES: usize = 1 << 20;
-/// Presences per snapshot page and per update batch: small messages keep what each
-/// subscriber's connection buffers small (119 KiB a subscriber with 250, 176 with 1,000).
-pub const PRESENCES_PER_MESSAGE: usize = 250;
-/// Directory changes per message.
-const DIRECTORY_CHANGES_PER_MESSAGE: usize = 1_000;
+/// Encoded bytes a subscription message stays under (unless one item alone is larger):
+/// each stream's encode buffer keeps the size of its largest message, so this bounds
+/// what every subscriber holds (with 250 presences a message the buffer grew to 64 KiB,
+/// half of what a subscriber cost).
+pub use presence_contract::limits::STREAM_MESSAGE_BYTES as MESSAGE_BYTES;
+/// Colleagues read from the hub under one look at its state.
+const SLOTS_PER_READ: usize = 256;
 /// Messages buffered per subscriber stream before its task waits for the client: small,
 /// so a subscriber's memory does not grow with what it has not read.
 const STREAM_BUFFER: usize = 2;
@@ -343,75 +345,92 @@ impl Subscription {
         let after_version = resume
             .filter(|r| r.gateway_instance_id == self.hub.instance_id())
             .map(|r| r.after_version);
-        let pages = slots.len().div_ceil(PRESENCES_PER_MESSAGE).max(1);
-        let mut unknown_upns = Some(unknown_upns);
-        for (index, chunk) in slots
-            .chunks(PRESENCES_PER_MESSAGE.max(1))
-            .chain(
-                // An empty watch set still gets one (empty) snapshot page.
-                std::iter::once(&[][..]).filter(|_| slots.is_empty()),
-            )
-            .enumerate()
-        {
-            let (presences, revision) = {
+        let mut page = MessagePacker::default();
+        for upn in unknown_upns {
+            let len = upn.len();
+            if let Some(full) = page.push(SnapshotItem::Unknown(upn), len) {
+                self.send_snapshot_page(full, false, 0, after_version.is_some())
+                    .await?;
+            }
+        }
+        for chunk in slots.chunks(SLOTS_PER_READ) {
+            let presences: Vec<proto::Presence> = {
                 let view = self.hub.view();
-                let presences: Vec<proto::Presence> = chunk
+                chunk
                     .iter()
                     .filter_map(|&slot| view.entry(slot))
                     .filter(|e| after_version.is_none_or(|after| e.presence.version > after))
                     .map(|e| proto::Presence::from(e.presence))
-                    .collect();
-                (presences, view.directory_revision())
+                    .collect()
             };
-            let is_last = index + 1 == pages;
-            let snapshot = proto::Snapshot {
-                presences,
-                unknown_upns: unknown_upns.take().unwrap_or_default(),
-                last_page: is_last,
-                // Every page reads the latest state, which is at least as new as what
-                // was current when the watch began.
-                complete_through_version: if is_last { complete_through } else { 0 },
-                gateway_instance_id: self.hub.instance_id().to_owned(),
-                directory_revision: revision,
-                is_delta: after_version.is_some(),
-            };
-            self.send(proto::subscribe_response::Event::Snapshot(snapshot))
-                .await?;
+            for presence in presences {
+                let len = prost::Message::encoded_len(&presence);
+                if let Some(full) = page.push(SnapshotItem::Presence(presence), len) {
+                    self.send_snapshot_page(full, false, 0, after_version.is_some())
+                        .await?;
+                }
+            }
         }
-        Ok(())
+        // The last page (perhaps empty: an empty watch set still gets one) carries the
+        // version everything sent so far completes.
+        self.send_snapshot_page(
+            page.finish(),
+            true,
+            complete_through,
+            after_version.is_some(),
+        )
+        .await
+    }
+
+    async fn send_snapshot_page(
+        &self,
+        items: Vec<SnapshotItem>,
+        is_last: bool,
+        complete_through_version: u64,
+        is_delta: bool,
+    ) -> Result<(), End> {
+        let mut presences = Vec::with_capacity(items.len());
+        let mut unknown_upns = Vec::new();
+        for item in items {
+            match item {
+                SnapshotItem::Presence(presence) => presences.push(presence),
+                SnapshotItem::Unknown(upn) => unknown_upns.push(upn),
+            }
+        }
+        let snapshot = proto::Snapshot {
+            presences,
+            unknown_upns,
+            last_page: is_last,
+            // Every page reads the latest state, which is at least as new as what was
+            // current when the watch began.
+            complete_through_version,
+            gateway_instance_id: self.hub.instance_id().to_owned(),
+            directory_revision: self.hub.view().directory_revision(),
+            is_delta,
+        };
+        self.send(proto::subscribe_response::Event::Snapshot(snapshot))
+            .await
     }
 
     async fn send_pending(&self) -> Result<(), End> {
         let (pending, complete_through) = self.hub.take(&self.queue);
-        if !pending.directory_changes.is_empty() {
-            let chunks = pending
-                .directory_changes
-                .chunks(DIRECTORY_CHANGES_PER_MESSAGE);
-            let last = chunks.len().saturating_sub(1);
-            for (index, chunk) in chunks.enumerate() {
-                // The revision these changes complete, not one read later; 0 until the
-                // last chunk (a client cut off half way has not caught up).
-                let revision = if index == last {
-                    chunk.last().map_or(0, |(revision, _)| *revision)
-                } else {
-                    0
-                };
-                let changes = chunk
-                    .iter()
-                    .map(|(_, change)| directory_change_to_wire(change))
-                    .collect();
-                self.send(proto::subscribe_response::Event::Directory(
-                    proto::DirectoryChanges {
-                        changes,
-                        directory_revision: revision,
-                    },
-                ))
-                .await?;
+        if let Some(&(last_revision, _)) = pending.directory_changes.last() {
+            let mut message = MessagePacker::default();
+            for (_, change) in &pending.directory_changes {
+                let change = directory_change_to_wire(change);
+                let len = prost::Message::encoded_len(&change);
+                if let Some(full) = message.push(change, len) {
+                    // 0 until the last message: a client cut off half way has not
+                    // caught up with any revision.
+                    self.send_directory_changes(full, 0).await?;
+                }
             }
+            // The revision these changes complete, not one read later.
+            self.send_directory_changes(message.finish(), last_revision)
+                .await?;
         }
-        let chunks = pending.presence_slots.chunks(PRESENCES_PER_MESSAGE);
-        let last = chunks.len().saturating_sub(1);
-        for (index, chunk) in chunks.enumerate() {
+        let mut batch = MessagePacker::default();
+        for chunk in pending.presence_slots.chunks(SLOTS_PER_READ) {
             let presences: Vec<proto::Presence> = {
                 let view = self.hub.view();
                 chunk
@@ -420,18 +439,18 @@ impl Subscription {
                     .map(|e| proto::Presence::from(e.presence))
                     .collect()
             };
-            if !presences.is_empty() {
-                // After the last batch the client holds everything up to the version
-                // that was current when this work was taken.
-                let complete_through_version = if index == last { complete_through } else { 0 };
-                self.send(proto::subscribe_response::Event::Updates(
-                    proto::PresenceBatch {
-                        presences,
-                        complete_through_version,
-                    },
-                ))
-                .await?;
+            for presence in presences {
+                let len = prost::Message::encoded_len(&presence);
+                if let Some(full) = batch.push(presence, len) {
+                    self.send_updates(full, 0).await?;
+                }
             }
+        }
+        let last = batch.finish();
+        if !last.is_empty() {
+            // After the last batch the client holds everything up to the version that
+            // was current when this work was taken.
+            self.send_updates(last, complete_through).await?;
         }
         if pending.is_health_changed {
             self.send_heartbeat().await?;
@@ -439,10 +458,80 @@ impl Subscription {
         Ok(())
     }
 
+    async fn send_updates(
+        &self,
+        presences: Vec<proto::Presence>,
+        complete_through_version: u64,
+    ) -> Result<(), End> {
+        self.send(proto::subscribe_response::Event::Updates(
+            proto::PresenceBatch {
+                presences,
+                complete_through_version,
+            },
+        ))
+        .await
+    }
+
+    async fn send_directory_changes(
+        &self,
+        changes: Vec<proto::DirectoryChange>,
+        directory_revision: u64,
+    ) -> Result<(), End> {
+        self.send(proto::subscribe_response::Event::Directory(
+            proto::DirectoryChanges {
+                changes,
+                directory_revision,
+            },
+        ))
+        .await
+    }
+
     async fn send_heartbeat(&self) -> Result<(), End> {
         let heartbeat = heartbeat(&self.hub);
         self.send(proto::subscribe_response::Event::Heartbeat(heartbeat))
             .await
+    }
+}
+
+/// What a snapshot page holds.
+enum SnapshotItem {
+    Presence(proto::Presence),
+    Unknown(String),
+}
+
+/// Groups a stream's items into messages of at most [`MESSAGE_BYTES`] encoded.
+struct MessagePacker<T> {
+    items: Vec<T>,
+    bytes: usize,
+}
+
+impl<T> Default for MessagePacker<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<T> MessagePacker<T> {
+    /// Adds an item of `len` encoded bytes; returns the message so far when the item
+    /// does not fit in it (the item then starts the next one).
+    fn push(&mut self, item: T, len: usize) -> Option<Vec<T>> {
+        // A repeated field's item costs its tag, its length and itself.
+        let cost = 1 + prost::encoding::encoded_len_varint(len as u64) + len;
+        let full = (!self.items.is_empty() && self.bytes + cost > MESSAGE_BYTES).then(|| {
+            self.bytes = 0;
+            std::mem::take(&mut self.items)
+        });
+        self.bytes += cost;
+        self.items.push(item);
+        full
+    }
+
+    /// What is left: empty only when nothing was ever pushed.
+    fn finish(self) -> Vec<T> {
+        self.items
     }
 }
 
@@ -469,5 +558,47 @@ fn directory_change_to_wire(change: &DirectoryChange) -> proto::DirectoryChange 
     proto::DirectoryChange {
         kind: kind as i32,
         colleague: Some(proto::Colleague::from(&**colleague)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_stay_under_the_byte_budget_and_lose_nothing() {
+        let mut packer = MessagePacker::default();
+        let mut messages = Vec::new();
+        for item in 0..10_000usize {
+            // Items of 1 to 300 bytes, and one larger than a whole message.
+            let len = if item == 5_000 {
+                MESSAGE_BYTES * 2
+            } else {
+                1 + item % 300
+            };
+            if let Some(full) = packer.push((item, len), len) {
+                messages.push(full);
+            }
+        }
+        messages.push(packer.finish());
+        let items: Vec<usize> = messages.iter().flatten().map(|&(item, _)| item).collect();
+        assert_eq!(
+            items,
+            (0..10_000).collect::<Vec<_>>(),
+            "every item, in order"
+        );
+        for message in &messages {
+            let bytes: usize = message
+                .iter()
+                .map(|&(_, len)| 1 + prost::encoding::encoded_len_varint(len as u64) + len)
+                .sum();
+            assert!(
+                bytes <= MESSAGE_BYTES || message.len() == 1,
+                "{} items, {bytes} bytes",
+                message.len()
+            );
+        }
+        assert!(messages.len() > 100, "{} messages", messages.len());
+        assert!(MessagePacker::<u8>::default().finish().is_empty());
     }
 }
