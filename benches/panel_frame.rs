@@ -17,9 +17,10 @@ use presence_hub::{DirectoryUpdate, HubSettings, PresenceHub};
 use presence_panel::board::Board;
 use presence_panel::board_store::LoadedBoard;
 use presence_panel::colleague_actions::RecordingLinkOpener;
-use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
+use presence_panel::connection::{ConnectionConfig, Connector};
 use presence_panel::desktop_notifier::RecordingNotifier;
 use presence_panel::settings::PanelSettings;
+use presence_panel::start_at_sign_in::RecordingSignInStarter;
 use presence_panel::{PanelApp, PanelAppInit};
 use presence_sources::simulator::{Simulator, SimulatorConfig};
 
@@ -80,27 +81,25 @@ fn frame_time(c: &mut Criterion) {
         ))
         .expect("gateway");
 
-    let connection = ConnectionHandle::start(
-        runtime.handle(),
-        ConnectionConfig {
-            endpoint: gateway.endpoint_url(),
+    let init = PanelAppInit {
+        connector: Connector::new(runtime.handle().clone(), Arc::new(|| {})),
+        connection: ConnectionConfig {
+            endpoints: vec![gateway.endpoint_url()],
             token_file: None,
             tls: Default::default(),
         },
-        Arc::new(|| {}),
-    );
-    let init = PanelAppInit {
-        connection,
         settings: PanelSettings::default(),
+        machine: Default::default(),
         settings_path: None,
         startup_warning: None,
-        endpoint_label: gateway.endpoint_url(),
+        is_demo: false,
         board: LoadedBoard {
             board: board_of(&directory),
             ..LoadedBoard::unsaved()
         },
         link_opener: Arc::new(RecordingLinkOpener::default()),
         notifier: Arc::new(RecordingNotifier::default()),
+        sign_in_starter: Arc::new(RecordingSignInStarter::default()),
         keep_alive: Vec::new(),
     };
     let mut harness = Harness::builder()

@@ -16,12 +16,16 @@ use crate::board_view::BoardView;
 use crate::colleague_actions::{
     ColleagueAction, LinkOpener, teams_call_url, teams_chat_url, tel_url,
 };
-use crate::connection::{ConnectionHandle, PanelEvent};
+use crate::connection::{ConnectionConfig, ConnectionHandle, Connector, PanelEvent, ProbeHandle};
 use crate::desktop_notifier::DesktopNotifier;
 use crate::directory_model::DirectoryModel;
 use crate::directory_view::{DirectoryView, EscapeOutcome, PAGE_ROWS, is_available_now};
+use crate::machine_defaults::MachineDefaults;
 use crate::memory;
 use crate::settings::{Density, PanelSettings, TEXT_SCALES, ThemeChoice};
+use crate::settings_draft::{DraftProblems, SettingsDraft};
+use crate::start_at_sign_in::SignInStarter;
+use crate::ui::settings_ui::ProbeStatus;
 use crate::ui::{self, BoardParts, FocusArea, Notice, PanelView, Subject, UiCommand, WidgetState};
 
 /// Longest time spent applying link events in one frame.
@@ -33,20 +37,27 @@ const MAX_NOTICES: usize = 20;
 
 /// Everything the app is started with.
 pub struct PanelAppInit {
-    pub connection: ConnectionHandle,
+    /// Starts the link (and again when the settings dialog changes the gateways).
+    pub connector: Connector,
+    /// Where the link connects first.
+    pub connection: ConnectionConfig,
     pub settings: PanelSettings,
+    /// The administrator's settings for this machine.
+    pub machine: MachineDefaults,
     /// Where to save settings on exit (`None`: never saved).
     pub settings_path: Option<PathBuf>,
     /// Shown in a banner (e.g. a damaged settings file).
     pub startup_warning: Option<String>,
-    /// The gateway address shown in the status bar.
-    pub endpoint_label: String,
+    /// A run against the simulated company of `--demo` (said in the status bar).
+    pub is_demo: bool,
     /// The board and the watches, as loaded, and where to save them.
     pub board: LoadedBoard,
     /// Opens Teams and `tel:` links.
     pub link_opener: Arc<dyn LinkOpener>,
     /// Raises desktop notifications.
     pub notifier: Arc<dyn DesktopNotifier>,
+    /// Turns starting at sign-in on and off.
+    pub sign_in_starter: Arc<dyn SignInStarter>,
     /// Kept alive as long as the app (the tokio runtime, the demo gateway).
     pub keep_alive: Vec<Box<dyn std::any::Any>>,
 }
@@ -65,10 +76,16 @@ pub struct PanelApp {
     /// The last board edit that was refused, or why the board cannot be saved.
     pub board_error: Option<String>,
     connection: ConnectionHandle,
+    connector: Connector,
+    connection_config: ConnectionConfig,
+    machine: MachineDefaults,
+    /// A connection test the settings dialog asked for.
+    probe: Option<ProbeHandle>,
     settings_path: Option<PathBuf>,
     saved_settings: PanelSettings,
     startup_warning: Option<String>,
-    endpoint_label: String,
+    is_demo: bool,
+    sign_in_starter: Arc<dyn SignInStarter>,
     board_store: BoardStore,
     link_opener: Arc<dyn LinkOpener>,
     notifier: Arc<dyn DesktopNotifier>,
@@ -85,10 +102,17 @@ impl PanelApp {
     pub fn new(cc: &eframe::CreationContext<'_>, init: PanelAppInit) -> Self {
         apply_theme(&cc.egui_ctx, init.settings.theme);
         cc.egui_ctx.set_zoom_factor(init.settings.text_scale);
-        let startup_warning = match (init.startup_warning, init.board.warning) {
-            (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
-            (a, b) => a.or(b),
-        };
+        let startup_warning = [
+            init.startup_warning,
+            init.machine.warning.clone(),
+            init.board.warning,
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n");
+        let startup_warning = (!startup_warning.is_empty()).then_some(startup_warning);
+        let connection = init.connector.start(init.connection.clone());
         Self {
             model: DirectoryModel::new(),
             view: DirectoryView::default(),
@@ -101,10 +125,15 @@ impl PanelApp {
             notices: Vec::new(),
             focus: FocusArea::List,
             board_error: None,
-            connection: init.connection,
+            connection,
+            connector: init.connector,
+            connection_config: init.connection,
+            machine: init.machine,
+            probe: None,
             settings_path: init.settings_path,
             startup_warning,
-            endpoint_label: init.endpoint_label,
+            is_demo: init.is_demo,
+            sign_in_starter: init.sign_in_starter,
             board_store: BoardStore::new(init.board.path),
             link_opener: init.link_opener,
             notifier: init.notifier,
@@ -213,6 +242,17 @@ impl PanelApp {
     }
 
     fn handle_keys(&mut self, ctx: &egui::Context) {
+        if self.widgets.settings.draft.is_some() {
+            // The settings dialog has the keyboard: Tab walks it, Escape closes it.
+            let close = ctx.input_mut(|i| {
+                i.consume_key(Modifiers::NONE, Key::Escape)
+                    | i.consume_key(Modifiers::CTRL, Key::Comma)
+            });
+            if close {
+                self.apply(UiCommand::CloseSettings, ctx);
+            }
+            return;
+        }
         // A field other than the search box (a group's name) keeps its keys; so does a
         // focused control of an open window (Enter presses a button).
         let focused = ctx.memory(|m| m.focused());
@@ -278,6 +318,7 @@ impl PanelApp {
                 UiCommand::Act(ColleagueAction::TeamsChat),
             ),
             (Modifiers::NONE, Key::F1, UiCommand::ToggleKeyboardMap),
+            (Modifiers::CTRL, Key::Comma, UiCommand::ToggleSettings),
         ];
         let pressed: Vec<UiCommand> = ctx.input_mut(|i| {
             table
@@ -603,12 +644,148 @@ impl PanelApp {
                 }
             }
             UiCommand::DismissAllNotices => self.notices.clear(),
+            UiCommand::ToggleSettings => {
+                if self.widgets.settings.draft.is_some() {
+                    self.apply(UiCommand::CloseSettings, ctx);
+                } else {
+                    self.widgets.settings.draft =
+                        Some(SettingsDraft::from_settings(&self.settings));
+                    self.widgets.settings.problems = DraftProblems::default();
+                    self.widgets.settings.probe = ProbeStatus::NotRun;
+                    self.widgets.settings.wants_focus = true;
+                }
+            }
+            UiCommand::CloseSettings => {
+                self.widgets.settings.draft = None;
+                self.probe = None;
+                focus_search(ctx);
+            }
+            UiCommand::ApplySettings => self.apply_settings(ctx),
+            UiCommand::TestGateways => self.test_gateways(),
             UiCommand::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);
                 }
             }
         }
+    }
+
+    /// Checks the settings dialog's fields; if they pass, applies them at once (the link
+    /// moves to new gateways, the theme changes) and saves them.
+    fn apply_settings(&mut self, ctx: &egui::Context) {
+        let Some(draft) = self.widgets.settings.draft.clone() else {
+            return;
+        };
+        let new = match draft.apply_to(&self.settings, &self.machine) {
+            Ok(new) => new,
+            Err(problems) => {
+                self.widgets.settings.problems = problems;
+                return;
+            }
+        };
+        self.widgets.settings.problems = DraftProblems::default();
+        let old = std::mem::replace(&mut self.settings, new);
+        apply_theme(ctx, self.settings.theme);
+        if self.settings.density != old.density {
+            self.view.scroll_to_selected = true;
+        }
+        if self.settings.start_at_sign_in != old.start_at_sign_in
+            && let Err(err) = self.sign_in_starter.set(self.settings.start_at_sign_in)
+        {
+            tracing::warn!(%err, "cannot change starting at sign-in");
+            self.settings.start_at_sign_in = old.start_at_sign_in;
+            if let Some(draft) = &mut self.widgets.settings.draft {
+                draft.start_at_sign_in = old.start_at_sign_in;
+            }
+            self.flash(format!("Cannot change starting at sign-in: {err}"));
+            return;
+        }
+        let is_connection_changed = self.settings.endpoints != old.endpoints
+            || self.settings.token_file != old.token_file
+            || self.settings.ca_file != old.ca_file;
+        if is_connection_changed {
+            let effective = self.settings.effective_connection(&self.machine);
+            let config = ConnectionConfig {
+                endpoints: effective.endpoints,
+                token_file: effective.token_file,
+                tls: effective.tls,
+            };
+            if config != self.connection_config {
+                tracing::info!(endpoints = ?config.endpoints, "settings changed the gateways; reconnecting");
+                self.connection = self.connector.start(config.clone());
+                self.connection_config = config;
+                self.is_demo = false;
+            }
+        }
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(window_title(
+            &self.settings.operator_name,
+            self.is_demo,
+        )));
+        self.save_settings();
+        self.flash("Settings applied");
+    }
+
+    /// Writes the settings now (not only on exit).
+    fn save_settings(&mut self) {
+        let Some(path) = &self.settings_path else {
+            return;
+        };
+        match self.settings.save(path) {
+            Ok(()) => self.saved_settings = self.settings.clone(),
+            Err(err) => {
+                tracing::warn!(%err, path = %path.display(), "cannot save settings");
+                self.flash(format!("Cannot save the settings: {err}"));
+            }
+        }
+    }
+
+    /// Asks the gateways in the settings dialog (or, where its fields are empty, the
+    /// ones that apply instead) whether they answer.
+    fn test_gateways(&mut self) {
+        let Some(draft) = &self.widgets.settings.draft else {
+            return;
+        };
+        let mut typed = self.settings.clone();
+        if !self.machine.is_locked {
+            typed.endpoints = draft.endpoint_list();
+            let path = |text: &str| {
+                let text = text.trim().trim_matches('"');
+                (!text.is_empty()).then(|| PathBuf::from(text))
+            };
+            typed.token_file = path(&draft.token_file);
+            typed.ca_file = path(&draft.ca_file);
+        }
+        let effective = typed.effective_connection(&self.machine);
+        self.probe = Some(self.connector.probe_all(
+            effective.endpoints,
+            effective.token_file,
+            effective.tls,
+        ));
+        self.widgets.settings.probe = ProbeStatus::Testing;
+    }
+
+    /// The gateway in use, as the status bar shows it.
+    fn gateway_label(&self) -> String {
+        let (endpoint, place) = match self.model.gateway() {
+            Some(g) if g.count > 1 && g.index == 0 => {
+                (g.endpoint.clone(), format!(" (preferred of {})", g.count))
+            }
+            Some(g) if g.count > 1 => (
+                g.endpoint.clone(),
+                format!(" (backup {} of {})", g.index + 1, g.count),
+            ),
+            Some(g) => (g.endpoint.clone(), String::new()),
+            None => (
+                self.connection_config
+                    .endpoints
+                    .first()
+                    .cloned()
+                    .unwrap_or_default(),
+                String::new(),
+            ),
+        };
+        let demo = if self.is_demo { " (demo)" } else { "" };
+        format!("{endpoint}{place}{demo}")
     }
 
     fn toggle_watch(&mut self, upn: &str, name: &str) {
@@ -695,6 +872,10 @@ impl PanelApp {
     /// The work of one frame before drawing.
     fn frame_logic(&mut self, ctx: &egui::Context) {
         self.events_last_frame = self.drain_events(EVENT_BUDGET);
+        if let Some(answers) = self.probe.as_mut().and_then(ProbeHandle::try_answers) {
+            self.probe = None;
+            self.widgets.settings.probe = ProbeStatus::Answered(answers);
+        }
         // Keys act on the list as it now stands.
         self.refresh_views();
         self.handle_keys(ctx);
@@ -735,11 +916,13 @@ impl eframe::App for PanelApp {
         let subject = self.subject();
         let store_error = self.board_store.last_error();
         let board_error = self.board_error.as_deref().or(store_error.as_deref());
+        let endpoint_label = self.gateway_label();
         let panel = PanelView {
             model: &self.model,
             view: &self.view,
             settings: &self.settings,
-            endpoint_label: &self.endpoint_label,
+            endpoint_label: &endpoint_label,
+            machine: &self.machine,
             startup_warning: self.startup_warning.as_deref(),
             board: BoardParts {
                 board: &self.board,
@@ -787,6 +970,16 @@ fn is_available_live(model: &DirectoryModel, upn: &str) -> bool {
     model
         .row_key_of(upn)
         .is_some_and(|key| is_available_now(model, key))
+}
+
+/// The window's title: the product, and who is at the console (or the demo).
+pub fn window_title(operator_name: &str, is_demo: bool) -> String {
+    match (operator_name.trim(), is_demo) {
+        ("", false) => "Presence Panel".to_owned(),
+        ("", true) => "Presence Panel — demo company".to_owned(),
+        (name, false) => format!("Presence Panel — {name}"),
+        (name, true) => format!("Presence Panel — {name} — demo company"),
+    }
 }
 
 pub fn apply_theme(ctx: &egui::Context, theme: ThemeChoice) {

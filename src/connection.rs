@@ -7,6 +7,11 @@
 //! backoff and jitter, capped at a few seconds, and resumes: the snapshot after a
 //! reconnect carries only what changed, and the directory is listed again only when
 //! it changed (or the gateway restarted).
+//!
+//! With several gateways (in order of preference) it fails over: when one cannot be
+//! reached or drops the link, the next is tried at once; after a whole round fails, the
+//! backoff applies. While a later gateway serves, the preferred ones are probed every
+//! [`PREFERRED_RETRY`], and the link moves back to the first that answers.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +32,10 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(4);
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// Silence on a live stream longer than this means the link is dead.
 pub const SILENCE_LIMIT: Duration = Duration::from_secs(20);
+/// While a backup gateway serves, how often the preferred ones are tried.
+pub const PREFERRED_RETRY: Duration = Duration::from_secs(10);
+/// How long a probe of a gateway may take (connect, authorise, first directory page).
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the status bar shows about the link.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,15 +90,90 @@ pub enum PanelEvent {
     Presences(Vec<Presence>),
     DirectoryChanges(Vec<DirectoryChange>),
     SourceHealth(Vec<SourceHealth>),
+    /// The gateway the link is now trying (or using).
+    Gateway(GatewayInUse),
+}
+
+/// Which of the configured gateways the link is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayInUse {
+    pub endpoint: String,
+    /// Its place in the list: 0 is the preferred one.
+    pub index: usize,
+    /// How many gateways are configured.
+    pub count: usize,
 }
 
 /// Where and how to connect.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionConfig {
-    pub endpoint: String,
+    /// Gateways in order of preference (at least one).
+    pub endpoints: Vec<String>,
     pub token_file: Option<PathBuf>,
     /// With `https://`: an extra CA and a client certificate, if any.
     pub tls: ClientTls,
+}
+
+/// Starts links and probes on the app's runtime, each waking the UI when it has news:
+/// the app keeps one to start its link again when its settings change.
+#[derive(Clone)]
+pub struct Connector {
+    runtime: tokio::runtime::Handle,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Connector {
+    pub fn new(runtime: tokio::runtime::Handle, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+        Self { runtime, wake }
+    }
+
+    /// Starts a link with `config`.
+    pub fn start(&self, config: ConnectionConfig) -> ConnectionHandle {
+        ConnectionHandle::start(&self.runtime, config, self.wake.clone())
+    }
+
+    /// Probes each of `endpoints` in turn (see [`probe`]); the answers arrive together.
+    pub fn probe_all(
+        &self,
+        endpoints: Vec<String>,
+        token_file: Option<PathBuf>,
+        tls: ClientTls,
+    ) -> ProbeHandle {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let wake = self.wake.clone();
+        let task = self.runtime.spawn(async move {
+            let mut answers = Vec::with_capacity(endpoints.len());
+            for endpoint in endpoints {
+                let answer = probe(&endpoint, token_file.as_deref(), &tls).await;
+                answers.push((endpoint, answer));
+            }
+            let _ = tx.send(answers);
+            wake();
+        });
+        ProbeHandle { answers: rx, task }
+    }
+}
+
+/// Each gateway probed, with what it answered.
+pub type ProbeAnswers = Vec<(String, Result<ProbeReport, String>)>;
+
+/// Probes under way; dropping it abandons them.
+pub struct ProbeHandle {
+    answers: tokio::sync::oneshot::Receiver<ProbeAnswers>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ProbeHandle {
+    /// The answers once all are in (then `Some` once; never blocks).
+    pub fn try_answers(&mut self) -> Option<ProbeAnswers> {
+        self.answers.try_recv().ok()
+    }
+}
+
+impl Drop for ProbeHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// The UI's end of the link.
@@ -107,6 +191,12 @@ impl ConnectionHandle {
         wake: Arc<dyn Fn() + Send + Sync>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+        let mut config = config;
+        if config.endpoints.is_empty() {
+            config
+                .endpoints
+                .push(presence_contract::DEFAULT_ENDPOINT.to_owned());
+        }
         let link = Link {
             config,
             tx,
@@ -154,6 +244,8 @@ enum SessionEnd {
         failure: LinkFailure,
         was_live: bool,
     },
+    /// A more preferred gateway answers again: move to it at once.
+    MoveTo(usize),
 }
 
 /// What went wrong with the link, for the status bar.
@@ -184,6 +276,7 @@ impl LinkFailure {
 enum Interrupted {
     UiClosed,
     Failed(LinkFailure),
+    MoveTo(usize),
 }
 
 impl From<LinkFailure> for Interrupted {
@@ -203,29 +296,73 @@ impl Link {
     }
 
     async fn run(mut self) {
+        let count = self.config.endpoints.len();
         let mut attempt = 1u32;
+        let mut index = 0usize;
+        let mut is_first = true;
         loop {
-            if attempt == 1
-                && self
+            let gateway = GatewayInUse {
+                endpoint: self.config.endpoints[index].clone(),
+                index,
+                count,
+            };
+            if self.emit(PanelEvent::Gateway(gateway)).await.is_err() {
+                return;
+            }
+            if is_first {
+                is_first = false;
+                if self
                     .emit(PanelEvent::State(ConnectionState::Connecting { attempt }))
                     .await
                     .is_err()
-            {
-                return;
+                {
+                    return;
+                }
             }
-            let (failure, was_live) = match self.session().await {
+            let (failure, was_live) = match self.session(index).await {
                 SessionEnd::UiClosed => return,
+                SessionEnd::MoveTo(preferred) => {
+                    tracing::info!(
+                        endpoint = %self.config.endpoints[preferred],
+                        "a preferred presence gateway answers again; moving back to it"
+                    );
+                    let state = ConnectionState::Reconnecting {
+                        attempt: 1,
+                        last_error: format!(
+                            "moving back to the preferred gateway {}",
+                            self.config.endpoints[preferred]
+                        ),
+                        retry_at: Instant::now(),
+                    };
+                    if self.emit(PanelEvent::State(state)).await.is_err() {
+                        return;
+                    }
+                    index = preferred;
+                    attempt = 1;
+                    continue;
+                }
                 SessionEnd::Failed { failure, was_live } => (failure, was_live),
             };
             if was_live {
                 attempt = 1;
             }
-            let delay = backoff(attempt);
-            let retry_at = Instant::now() + delay;
             let LinkFailure {
                 message,
                 is_unauthorized,
             } = failure;
+            let message = if count > 1 {
+                format!("{}: {message}", self.config.endpoints[index])
+            } else {
+                message
+            };
+            // The next gateway at once; after a whole round, the backoff.
+            let is_round_over = index + 1 >= count;
+            let delay = if is_round_over {
+                backoff(attempt)
+            } else {
+                Duration::ZERO
+            };
+            let retry_at = Instant::now() + delay;
             tracing::info!(attempt, %message, "presence gateway link lost; retrying");
             let state = if is_unauthorized {
                 ConnectionState::Unauthorized { message, retry_at }
@@ -241,16 +378,23 @@ impl Link {
                 return;
             }
             tokio::time::sleep(delay).await;
-            attempt = attempt.saturating_add(1);
+            if is_round_over {
+                index = 0;
+                attempt = attempt.saturating_add(1);
+            } else {
+                index += 1;
+            }
         }
     }
 
-    /// One connection: from connecting to the end of the subscription.
-    async fn session(&mut self) -> SessionEnd {
+    /// One connection to the gateway at `index`: from connecting to the end of the
+    /// subscription.
+    async fn session(&mut self, index: usize) -> SessionEnd {
         self.is_session_live = false;
-        let failure = match self.subscribe_and_follow().await {
+        let failure = match self.subscribe_and_follow(index).await {
             Ok(()) => LinkFailure::new("the gateway closed the subscription"),
             Err(Interrupted::UiClosed) => return SessionEnd::UiClosed,
+            Err(Interrupted::MoveTo(preferred)) => return SessionEnd::MoveTo(preferred),
             Err(Interrupted::Failed(failure)) => failure,
         };
         SessionEnd::Failed {
@@ -259,7 +403,7 @@ impl Link {
         }
     }
 
-    async fn subscribe_and_follow(&mut self) -> Result<(), Interrupted> {
+    async fn subscribe_and_follow(&mut self, index: usize) -> Result<(), Interrupted> {
         let token = match &self.config.token_file {
             Some(path) => Some(
                 AccessToken::from_file(path)
@@ -267,9 +411,21 @@ impl Link {
             ),
             None => None,
         };
-        let mut client = connect_with(&self.config.endpoint, token.as_ref(), &self.config.tls)
+        let endpoint = &self.config.endpoints[index];
+        let mut client = connect_with(endpoint, token.as_ref(), &self.config.tls)
             .await
             .map_err(|e| LinkFailure::new(error_chain(&e)))?;
+        // On a backup: a task that says when a preferred gateway answers (aborted with
+        // the session).
+        let (preferred_tx, mut preferred_rx) = mpsc::channel::<usize>(1);
+        let _prober = AbortOnDrop((index > 0).then(|| {
+            tokio::spawn(watch_preferred(
+                self.config.endpoints[..index].to_vec(),
+                token.clone(),
+                self.config.tls.clone(),
+                preferred_tx.clone(),
+            ))
+        }));
 
         let (request_tx, request_rx) = mpsc::channel(4);
         let resume = (!self.resume.instance_id.is_empty()).then(|| proto::ResumeFrom {
@@ -293,7 +449,14 @@ impl Link {
 
         let mut is_directory_checked = false;
         loop {
-            let message = match tokio::time::timeout(SILENCE_LIMIT, stream.message()).await {
+            let next = tokio::select! {
+                biased;
+                Some(preferred) = preferred_rx.recv() => {
+                    return Err(Interrupted::MoveTo(preferred));
+                }
+                next = tokio::time::timeout(SILENCE_LIMIT, stream.message()) => next,
+            };
+            let message = match next {
                 Err(_) => {
                     return Err(LinkFailure::new(format!(
                         "no word from the gateway for {} s",
@@ -417,6 +580,85 @@ impl Link {
         }
         out
     }
+}
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// Every [`PREFERRED_RETRY`], probes `preferred` (in order) and sends the index of the
+/// first that answers.
+async fn watch_preferred(
+    preferred: Vec<String>,
+    token: Option<AccessToken>,
+    tls: ClientTls,
+    found: mpsc::Sender<usize>,
+) {
+    loop {
+        tokio::time::sleep(PREFERRED_RETRY).await;
+        for (index, endpoint) in preferred.iter().enumerate() {
+            if probe_with(endpoint, token.as_ref(), &tls).await.is_ok() {
+                let _ = found.send(index).await;
+                return;
+            }
+        }
+    }
+}
+
+/// What a gateway that answers says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeReport {
+    /// Colleagues in its directory.
+    pub colleagues: u32,
+}
+
+/// Whether `endpoint` serves presence to this panel: connects (TLS as configured),
+/// authorises with the token and reads the first directory page, within
+/// [`PROBE_TIMEOUT`]. The error is one line for a person to read.
+pub async fn probe(
+    endpoint: &str,
+    token_file: Option<&std::path::Path>,
+    tls: &ClientTls,
+) -> Result<ProbeReport, String> {
+    let token = token_file
+        .map(AccessToken::from_file)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    probe_with(endpoint, token.as_ref(), tls).await
+}
+
+async fn probe_with(
+    endpoint: &str,
+    token: Option<&AccessToken>,
+    tls: &ClientTls,
+) -> Result<ProbeReport, String> {
+    let attempt = async {
+        let mut client = connect_with(endpoint, token, tls)
+            .await
+            .map_err(|e| error_chain(&e))?;
+        let mut pages = client
+            .list_directory(proto::ListDirectoryRequest { page_size: 1 })
+            .await
+            .map_err(|status| status_failure(&status).message)?
+            .into_inner();
+        match pages.message().await {
+            Ok(Some(page)) => Ok(ProbeReport {
+                colleagues: page.total_count,
+            }),
+            Ok(None) => Err("the gateway ended the directory listing at once".to_owned()),
+            Err(status) => Err(status_failure(&status).message),
+        }
+    };
+    tokio::time::timeout(PROBE_TIMEOUT, attempt)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())))
 }
 
 fn status_failure(status: &tonic::Status) -> LinkFailure {

@@ -19,7 +19,7 @@ use presence_domain::{Colleague, HeldPresence, Presence, SourceHealth, SourceSta
 
 use self::rows_by_upn::RowsByUpn;
 use self::sanitize::{sanitized_colleague, sanitized_presence};
-use crate::connection::{ConnectionState, DirectoryChange, PanelEvent};
+use crate::connection::{ConnectionState, DirectoryChange, GatewayInUse, PanelEvent};
 
 /// Presences held for UPNs not (yet) in the directory, at most.
 const MAX_ORPHANS: usize = 200_000;
@@ -65,6 +65,7 @@ pub struct DirectoryModel {
     live_rows: usize,
     listing: u32,
     connection: Option<ConnectionState>,
+    gateway: Option<GatewayInUse>,
     /// When the link last stopped being live (for "last known at").
     lost_at: Option<SystemTime>,
     has_been_live: bool,
@@ -103,6 +104,7 @@ impl DirectoryModel {
             live_rows: 0,
             listing: 0,
             connection: None,
+            gateway: None,
             lost_at: None,
             has_been_live: false,
             has_complete_directory: false,
@@ -144,6 +146,11 @@ impl DirectoryModel {
 
     pub fn connection(&self) -> Option<&ConnectionState> {
         self.connection.as_ref()
+    }
+
+    /// The gateway the link is on (or trying), once the link has started.
+    pub fn gateway(&self) -> Option<&GatewayInUse> {
+        self.gateway.as_ref()
     }
 
     pub fn is_live(&self) -> bool {
@@ -295,6 +302,7 @@ impl DirectoryModel {
                     self.presence_revision += 1;
                 }
             }
+            PanelEvent::Gateway(gateway) => self.gateway = Some(gateway),
         }
     }
 

@@ -82,6 +82,7 @@ pub const KEYBOARD_MAP: &[ShortcutGroup] = &[
                 "Ctrl+Plus / Ctrl+Minus / Ctrl+0",
                 "Larger, smaller, normal text",
             ),
+            s("Ctrl+,", "Settings: gateways, token, operator name, theme"),
             s("F1", "This keyboard map"),
         ],
     },

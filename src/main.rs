@@ -7,12 +7,15 @@ use std::sync::Arc;
 
 use clap::Parser;
 use presence_gateway::GatewayError;
+use presence_panel::app::window_title;
 use presence_panel::board_store::{self, LoadedBoard};
 use presence_panel::colleague_actions::SystemLinkOpener;
-use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
+use presence_panel::connection::{ConnectionConfig, Connector};
 use presence_panel::demo::DemoGateway;
 use presence_panel::desktop_notifier::SystemNotifier;
+use presence_panel::machine_defaults::{MachineDefaults, split_endpoints};
 use presence_panel::settings::{self, PanelSettings, ThemeChoice};
+use presence_panel::start_at_sign_in::SystemSignInStarter;
 use presence_panel::ui::legend_ui::{APP_ICON_PNG, decode_png, write_icon_pngs};
 use presence_panel::{PanelApp, PanelAppInit};
 
@@ -29,7 +32,8 @@ struct Cli {
     /// Colleagues in the --demo company.
     #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     demo_users: u32,
-    /// The presence gateway to use for this run (default: from settings,
+    /// The presence gateway(s) to use for this run, preferred first, separated by
+    /// commas (default: from settings, else the administrator's, else
     /// http://127.0.0.1:50051).
     #[arg(long)]
     endpoint: Option<String>,
@@ -52,6 +56,10 @@ struct Cli {
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     log_level: String,
+    /// Print where the panel would connect (after the administrator's and the user's
+    /// settings) and exit.
+    #[arg(long)]
+    show_settings: bool,
     /// Write the icon PNGs into this folder and exit.
     #[arg(long, hide = true)]
     write_icons: Option<PathBuf>,
@@ -102,6 +110,7 @@ fn run(cli: Cli) -> Result<(), PanelError> {
             .as_deref(),
     );
     let settings_path = loaded.path.clone();
+    let machine = MachineDefaults::load();
     let board = LoadedBoard::load(
         cli.board
             .clone()
@@ -126,32 +135,44 @@ fn run(cli: Cli) -> Result<(), PanelError> {
         .build()
         .map_err(PanelError::Runtime)?;
 
+    let mut effective = settings.effective_connection(&machine);
+    if let Some(list) = &cli.endpoint {
+        effective.endpoints = split_endpoints(list);
+    }
+    if let Some(path) = &cli.token_file {
+        effective.token_file = Some(path.clone());
+    }
+    if let Some(path) = &cli.ca_file {
+        effective.tls.ca_file = Some(path.clone());
+    }
+    if cli.show_settings {
+        print_effective(&effective, &machine, settings_path.as_deref());
+        return Ok(());
+    }
+
     let mut keep_alive: Vec<Box<dyn std::any::Any>> = Vec::new();
-    let (endpoint, token_file) = if cli.demo {
+    let connection = if cli.demo {
         let demo = runtime
             .block_on(DemoGateway::start(cli.demo_users as usize, 1))
             .map_err(PanelError::DemoGateway)?;
         let url = demo.endpoint_url();
         tracing::info!(%url, users = cli.demo_users, "demo gateway started");
         keep_alive.push(Box::new(demo));
-        (url, None)
+        ConnectionConfig {
+            endpoints: vec![url],
+            token_file: None,
+            tls: Default::default(),
+        }
     } else {
-        (
-            cli.endpoint
-                .clone()
-                .unwrap_or_else(|| settings.endpoint.clone()),
-            cli.token_file
-                .clone()
-                .or_else(|| settings.token_file.clone()),
-        )
+        ConnectionConfig {
+            endpoints: effective.endpoints,
+            token_file: effective.token_file,
+            tls: effective.tls,
+        }
     };
 
     let mut viewport = egui::ViewportBuilder::default()
-        .with_title(if cli.demo {
-            "Presence Panel — demo company"
-        } else {
-            "Presence Panel"
-        })
+        .with_title(window_title(&settings.operator_name, cli.demo))
         .with_app_id("presence-panel")
         .with_inner_size([settings.window_width, settings.window_height])
         .with_min_inner_size([520.0, 360.0]);
@@ -170,16 +191,6 @@ fn run(cli: Cli) -> Result<(), PanelError> {
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
-    let endpoint_label = if cli.demo {
-        format!("{endpoint} (demo)")
-    } else {
-        endpoint.clone()
-    };
-    let tls = presence_contract::ClientTls {
-        ca_file: cli.ca_file.clone().or_else(|| settings.ca_file.clone()),
-        client_cert_file: settings.client_cert_file.clone(),
-        client_key_file: settings.client_key_file.clone(),
-    };
     let runtime_handle = runtime.handle().clone();
     keep_alive.push(Box::new(runtime));
     eframe::run_native(
@@ -187,32 +198,65 @@ fn run(cli: Cli) -> Result<(), PanelError> {
         options,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            let connection = ConnectionHandle::start(
-                &runtime_handle,
-                ConnectionConfig {
-                    endpoint,
-                    token_file,
-                    tls,
-                },
-                Arc::new(move || ctx.request_repaint()),
-            );
+            let connector = Connector::new(runtime_handle, Arc::new(move || ctx.request_repaint()));
             Ok(Box::new(PanelApp::new(
                 cc,
                 PanelAppInit {
+                    connector,
                     connection,
                     settings,
+                    machine,
                     settings_path,
                     startup_warning: loaded.warning,
-                    endpoint_label,
+                    is_demo: cli.demo,
                     board,
                     link_opener: Arc::new(SystemLinkOpener),
                     notifier: Arc::new(SystemNotifier::start()),
+                    sign_in_starter: Arc::new(SystemSignInStarter),
                     keep_alive,
                 },
             )))
         }),
     )
     .map_err(PanelError::Window)
+}
+
+/// Prints where the panel connects and why (for administrators checking a deployment).
+fn print_effective(
+    effective: &presence_panel::settings::EffectiveConnection,
+    machine: &MachineDefaults,
+    settings_path: Option<&std::path::Path>,
+) {
+    let path = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map_or_else(|| "(none)".to_owned(), |p| p.display().to_string())
+    };
+    println!("gateways: {}", effective.endpoints.join(", "));
+    println!("token file: {}", path(&effective.token_file));
+    println!("CA file: {}", path(&effective.tls.ca_file));
+    if machine.is_empty() && !machine.is_locked {
+        println!("administrator's settings: none");
+    } else {
+        println!(
+            "administrator's settings ({}): gateways [{}], token file {}, CA file {}, {}",
+            machine.origin,
+            machine.endpoints.join(", "),
+            path(&machine.token_file),
+            path(&machine.ca_file),
+            if machine.is_locked {
+                "locked"
+            } else {
+                "users may change them"
+            }
+        );
+    }
+    if let Some(warning) = &machine.warning {
+        println!("warning: {warning}");
+    }
+    println!(
+        "user settings: {}",
+        settings_path.map_or_else(|| "(not saved)".to_owned(), |p| p.display().to_string())
+    );
 }
 
 /// Logs to stderr, and on Windows release builds (no console) to a file in the

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::machine_defaults::{MachineDefaults, check_endpoint};
 use crate::persisted_file::{move_aside, project_dirs, write_atomically};
 
 pub use presence_contract::DEFAULT_ENDPOINT;
@@ -42,6 +43,9 @@ pub enum Density {
     Compact,
 }
 
+/// Most gateways a panel fails over between.
+pub const MAX_ENDPOINTS: usize = 8;
+
 /// Text sizes offered (egui's zoom factor).
 pub const TEXT_SCALES: [f32; 5] = [0.85, 1.0, 1.15, 1.3, 1.5];
 
@@ -49,8 +53,13 @@ pub const TEXT_SCALES: [f32; 5] = [0.85, 1.0, 1.15, 1.3, 1.5];
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PanelSettings {
-    /// The presence gateway, e.g. `http://127.0.0.1:50051`.
-    pub endpoint: String,
+    /// The presence gateways, preferred first, e.g. `https://ucx01:50051`. Empty: the
+    /// administrator's (see [`MachineDefaults`]), else `http://127.0.0.1:50051`.
+    pub endpoints: Vec<String>,
+    /// `endpoint`, the single gateway of files written before `endpoints`: read (and
+    /// moved into `endpoints`), never written.
+    #[serde(rename = "endpoint", skip_serializing)]
+    pub legacy_endpoint: Option<String>,
     /// A file holding the gateway's access token (never the token itself).
     pub token_file: Option<PathBuf>,
     /// With an `https://` gateway: a PEM file of extra CA certificates (a company CA).
@@ -70,12 +79,20 @@ pub struct PanelSettings {
     pub is_board_shown: bool,
     /// The board's width, in points.
     pub board_width: f32,
+    /// Who is at this console, shown in the title bar (empty: nobody named).
+    pub operator_name: String,
+    /// Start the panel when the user signs in.
+    pub start_at_sign_in: bool,
 }
+
+/// Longest operator name kept.
+pub const MAX_OPERATOR_NAME_CHARS: usize = 64;
 
 impl Default for PanelSettings {
     fn default() -> Self {
         Self {
-            endpoint: DEFAULT_ENDPOINT.to_owned(),
+            endpoints: Vec::new(),
+            legacy_endpoint: None,
             token_file: None,
             ca_file: None,
             client_cert_file: None,
@@ -89,8 +106,18 @@ impl Default for PanelSettings {
             text_scale: 1.0,
             is_board_shown: true,
             board_width: 380.0,
+            operator_name: String::new(),
+            start_at_sign_in: false,
         }
     }
+}
+
+/// Where the link connects, and why there (for the settings dialog).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveConnection {
+    pub endpoints: Vec<String>,
+    pub token_file: Option<PathBuf>,
+    pub tls: presence_contract::ClientTls,
 }
 
 /// Settings as loaded, with a warning to show when the file was damaged.
@@ -183,9 +210,21 @@ impl PanelSettings {
             self.board_width = Self::default().board_width;
             problems.push("board_width");
         }
-        if !(self.endpoint.starts_with("http://") || self.endpoint.starts_with("https://")) {
-            self.endpoint = DEFAULT_ENDPOINT.to_owned();
-            problems.push("endpoint");
+        if let Some(legacy) = self.legacy_endpoint.take()
+            && self.endpoints.is_empty()
+        {
+            self.endpoints.push(legacy);
+        }
+        let count = self.endpoints.len();
+        self.endpoints.retain(|url| check_endpoint(url).is_ok());
+        self.endpoints.truncate(MAX_ENDPOINTS);
+        if self.endpoints.len() != count {
+            problems.push("endpoints");
+        }
+        let name = presence_domain::text::single_line(&self.operator_name, MAX_OPERATOR_NAME_CHARS);
+        if name != self.operator_name {
+            self.operator_name = name;
+            problems.push("operator_name");
         }
         let warning = (!problems.is_empty()).then(|| {
             format!(
@@ -194,6 +233,40 @@ impl PanelSettings {
             )
         });
         (self, warning)
+    }
+
+    /// Where to connect: the administrator's values where they are locked or where the
+    /// user set nothing, the user's otherwise, and the built-in default last.
+    pub fn effective_connection(&self, machine: &MachineDefaults) -> EffectiveConnection {
+        let is_user_allowed = !machine.is_locked;
+        let endpoints = if is_user_allowed && !self.endpoints.is_empty() {
+            self.endpoints.clone()
+        } else if !machine.endpoints.is_empty() {
+            machine.endpoints.clone()
+        } else if !self.endpoints.is_empty() {
+            // Locked, but the administrator named no gateway: the user's stand.
+            self.endpoints.clone()
+        } else {
+            vec![DEFAULT_ENDPOINT.to_owned()]
+        };
+        let pick = |user: &Option<PathBuf>, admin: &Option<PathBuf>| match (
+            is_user_allowed,
+            user,
+            admin,
+        ) {
+            (_, _, Some(admin)) if !is_user_allowed => Some(admin.clone()),
+            (_, Some(user), _) => Some(user.clone()),
+            (_, None, admin) => admin.clone(),
+        };
+        EffectiveConnection {
+            endpoints,
+            token_file: pick(&self.token_file, &machine.token_file),
+            tls: presence_contract::ClientTls {
+                ca_file: pick(&self.ca_file, &machine.ca_file),
+                client_cert_file: self.client_cert_file.clone(),
+                client_key_file: self.client_key_file.clone(),
+            },
+        }
     }
 
     /// Writes the settings atomically (temp file, then rename).
@@ -217,7 +290,9 @@ mod tests {
 
         let settings = PanelSettings {
             theme: ThemeChoice::Dark,
-            endpoint: "http://10.0.0.5:50051".into(),
+            endpoints: vec!["https://ucx01:50051".into(), "https://ucx02:50051".into()],
+            operator_name: "Front desk".into(),
+            start_at_sign_in: true,
             density: Density::Compact,
             text_scale: 1.15,
             is_board_shown: false,
@@ -245,6 +320,70 @@ mod tests {
         assert_eq!(loaded.settings.theme, ThemeChoice::Dark);
         assert_eq!(loaded.settings.text_scale, 1.0);
         assert!(loaded.warning.expect("warned").contains("text_scale"));
+    }
+
+    #[test]
+    fn a_file_with_one_endpoint_is_read_as_a_list() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, "endpoint = \"https://ucx01:50051\"\n").expect("write");
+        let loaded = PanelSettings::load(Some(&path));
+        assert_eq!(loaded.settings.endpoints, vec!["https://ucx01:50051"]);
+        assert!(loaded.warning.is_none());
+        loaded.settings.save(&path).expect("saved");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            text.contains("endpoints = [\"https://ucx01:50051\"]"),
+            "{text}"
+        );
+        assert!(!text.contains("endpoint ="), "{text}");
+
+        std::fs::write(&path, "endpoints = [\"ucx01\", \"https://ucx02:50051\"]\n").expect("write");
+        let loaded = PanelSettings::load(Some(&path));
+        assert_eq!(loaded.settings.endpoints, vec!["https://ucx02:50051"]);
+        assert!(loaded.warning.expect("warned").contains("endpoints"));
+    }
+
+    #[test]
+    fn the_administrators_defaults_apply_where_the_user_set_nothing_or_they_are_locked() {
+        let machine = MachineDefaults {
+            endpoints: vec!["https://ucx01:50051".into(), "https://ucx02:50051".into()],
+            token_file: Some(PathBuf::from("/etc/ucx/token")),
+            ca_file: Some(PathBuf::from("/etc/ucx/ca.pem")),
+            ..MachineDefaults::default()
+        };
+        let nothing_set = PanelSettings::default();
+        let effective = nothing_set.effective_connection(&machine);
+        assert_eq!(effective.endpoints, machine.endpoints);
+        assert_eq!(effective.token_file, machine.token_file);
+        assert_eq!(effective.tls.ca_file, machine.ca_file);
+        assert_eq!(
+            nothing_set
+                .effective_connection(&MachineDefaults::default())
+                .endpoints,
+            vec![DEFAULT_ENDPOINT]
+        );
+
+        let user = PanelSettings {
+            endpoints: vec!["https://mine:50051".into()],
+            token_file: Some(PathBuf::from("/home/me/token")),
+            ..PanelSettings::default()
+        };
+        let effective = user.effective_connection(&machine);
+        assert_eq!(effective.endpoints, vec!["https://mine:50051"]);
+        assert_eq!(effective.token_file, user.token_file);
+        assert_eq!(
+            effective.tls.ca_file, machine.ca_file,
+            "not set by the user"
+        );
+
+        let locked = MachineDefaults {
+            is_locked: true,
+            ..machine.clone()
+        };
+        let effective = user.effective_connection(&locked);
+        assert_eq!(effective.endpoints, machine.endpoints);
+        assert_eq!(effective.token_file, machine.token_file);
     }
 
     #[test]

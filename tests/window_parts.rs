@@ -79,6 +79,7 @@ fn panel_of<'a>(
         view,
         settings,
         endpoint_label: "http://127.0.0.1:50051",
+        machine: &NO_MACHINE_DEFAULTS,
         startup_warning: None,
         board: BoardParts {
             board: &EMPTY_BOARD.0,
@@ -92,6 +93,10 @@ fn panel_of<'a>(
         flash: None,
     }
 }
+
+/// No administrator's settings.
+static NO_MACHINE_DEFAULTS: std::sync::LazyLock<presence_panel::machine_defaults::MachineDefaults> =
+    std::sync::LazyLock::new(Default::default);
 
 /// No favourites, no groups, no watches.
 static EMPTY_BOARD: std::sync::LazyLock<(Board, BoardView, AvailabilityWatches)> =

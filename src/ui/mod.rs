@@ -11,6 +11,7 @@ pub mod groups_ui;
 pub mod keyboard_map_ui;
 pub mod legend_ui;
 pub mod notices_ui;
+pub mod settings_ui;
 pub mod status_bar_ui;
 pub mod status_icon_ui;
 pub mod top_bar_ui;
@@ -23,6 +24,7 @@ use crate::board_view::BoardView;
 use crate::colleague_actions::ColleagueAction;
 use crate::directory_model::DirectoryModel;
 use crate::directory_view::DirectoryView;
+use crate::machine_defaults::MachineDefaults;
 use crate::settings::{Density, PanelSettings, SortOrder, ThemeChoice};
 
 /// Where the arrow keys and Enter act.
@@ -68,8 +70,10 @@ pub struct PanelView<'a> {
     pub model: &'a DirectoryModel,
     pub view: &'a DirectoryView,
     pub settings: &'a PanelSettings,
-    /// The gateway address shown in the status bar.
+    /// The gateway in use, as the status bar shows it.
     pub endpoint_label: &'a str,
+    /// The administrator's settings (what the settings dialog falls back to or locks).
+    pub machine: &'a MachineDefaults,
     /// Shown in the banner (e.g. a damaged settings file).
     pub startup_warning: Option<&'a str>,
     pub board: BoardParts<'a>,
@@ -88,6 +92,7 @@ pub struct WidgetState {
     pub legend: legend_ui::LegendTextures,
     pub board: board_ui::BoardState,
     pub groups: groups_ui::GroupEditor,
+    pub settings: settings_ui::SettingsEditor,
 }
 
 /// What the drawing code asks for.
@@ -164,6 +169,13 @@ pub enum UiCommand {
     SelectColleague(String),
     DismissNotice(usize),
     DismissAllNotices,
+    /// Opens the settings dialog (or closes it, when open).
+    ToggleSettings,
+    CloseSettings,
+    /// Checks the dialog's fields and, if they pass, applies and saves them.
+    ApplySettings,
+    /// Asks the gateways in the dialog's fields whether they answer.
+    TestGateways,
 }
 
 /// Lays out the whole window.
@@ -220,6 +232,7 @@ pub fn window_ui(
     if panel.view.is_group_picker_open {
         groups_ui::group_picker_window(ui.ctx(), panel, &mut widgets.groups, &mut commands);
     }
+    settings_ui::settings_window(ui.ctx(), panel, &mut widgets.settings, &mut commands);
     if panel.view.is_keyboard_map_open {
         keyboard_map_ui::keyboard_map_window(ui.ctx(), &mut commands);
     }

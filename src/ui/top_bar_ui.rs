@@ -35,6 +35,13 @@ pub fn top_bar_ui(
         };
         // Right to left: the controls take what they need, the search box the rest.
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button("Settings")
+                .on_hover_text("Gateways, token, operator name, theme (Ctrl+,)")
+                .clicked()
+            {
+                commands.push(UiCommand::ToggleSettings);
+            }
             ui.menu_button("View", |ui| view_menu_ui(ui, panel, commands));
             if ui
                 .button("Legend")

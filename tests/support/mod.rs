@@ -14,9 +14,11 @@ use presence_gateway::{GatewayConfig, RunningGateway, server};
 use presence_hub::{DirectoryUpdate, PresenceHub};
 use presence_panel::board_store::LoadedBoard;
 use presence_panel::colleague_actions::RecordingLinkOpener;
-use presence_panel::connection::{ConnectionConfig, ConnectionHandle};
+use presence_panel::connection::{ConnectionConfig, Connector};
 use presence_panel::desktop_notifier::RecordingNotifier;
+use presence_panel::machine_defaults::MachineDefaults;
 use presence_panel::settings::PanelSettings;
+use presence_panel::start_at_sign_in::RecordingSignInStarter;
 use presence_panel::{PanelApp, PanelAppInit};
 use presence_test_support::{hub_with, start};
 
@@ -26,6 +28,12 @@ pub struct PanelOptions {
     pub board: LoadedBoard,
     pub link_opener: Arc<RecordingLinkOpener>,
     pub notifier: Arc<RecordingNotifier>,
+    pub sign_in_starter: Arc<RecordingSignInStarter>,
+    pub machine: MachineDefaults,
+    /// Gateways to connect to instead of this fixture's own.
+    pub endpoints: Option<Vec<String>>,
+    /// Where settings are saved (`None`: never).
+    pub settings_path: Option<std::path::PathBuf>,
 }
 
 impl Default for PanelOptions {
@@ -35,6 +43,10 @@ impl Default for PanelOptions {
             board: LoadedBoard::unsaved(),
             link_opener: Arc::default(),
             notifier: Arc::default(),
+            sign_in_starter: Arc::default(),
+            machine: MachineDefaults::default(),
+            endpoints: None,
+            settings_path: None,
         }
     }
 }
@@ -103,24 +115,22 @@ impl Fixture {
         builder: egui_kittest::HarnessBuilder<PanelApp>,
         options: PanelOptions,
     ) -> Harness<'static, PanelApp> {
-        let connection = ConnectionHandle::start(
-            self.runtime.handle(),
-            ConnectionConfig {
-                endpoint: self.url(),
+        let init = PanelAppInit {
+            connector: Connector::new(self.runtime.handle().clone(), Arc::new(|| {})),
+            connection: ConnectionConfig {
+                endpoints: options.endpoints.unwrap_or_else(|| vec![self.url()]),
                 token_file: None,
                 tls: Default::default(),
             },
-            Arc::new(|| {}),
-        );
-        let init = PanelAppInit {
-            connection,
             settings: options.settings,
-            settings_path: None,
+            machine: options.machine,
+            settings_path: options.settings_path,
             startup_warning: None,
-            endpoint_label: self.url(),
+            is_demo: false,
             board: options.board,
             link_opener: options.link_opener,
             notifier: options.notifier,
+            sign_in_starter: options.sign_in_starter,
             keep_alive: Vec::new(),
         };
         builder.build_eframe(move |cc| PanelApp::new(cc, init))
