@@ -24,6 +24,7 @@ cd "$REPO_ROOT"
 WXS=packaging/wix/main.wxs
 APP_ICON_PNG="${APP_ICON_PNG:-assets/icons/app-256.png}"
 LICENSE_FILE=LICENSE
+GATEWAY_EXAMPLE=packaging/gateway.example.toml
 
 # --- tools ---------------------------------------------------------------------------
 # ImageMagick's own convert (a stand-in may shadow it earlier on PATH).
@@ -155,6 +156,7 @@ wixl -a x64 \
     -D "BinDir=$BIN_DIR" \
     -D "IconFile=$ICO" \
     -D "LicenseFile=$LICENSE_FILE" \
+    -D "GatewayExample=$GATEWAY_EXAMPLE" \
     -o "$MSI" "$WXS" 2> >(grep -v -e "has no property named 'Platform'" -e '^$' >&2) \
     || die "wixl failed on $WXS"
 [ -s "$MSI" ] || die "wixl produced no $MSI"
@@ -163,7 +165,7 @@ wixl -a x64 \
 CHECK_DIR="$(mktemp -d)"
 trap 'rm -rf "$CHECK_DIR"' EXIT
 MSI_ABS="$PWD/$MSI"
-for table in File Component Shortcut Upgrade Property Feature FeatureComponents; do
+for table in File Component Shortcut Upgrade Property Feature FeatureComponents ServiceInstall ServiceControl CustomAction InstallExecuteSequence Registry AppSearch RegLocator CreateFolder; do
     # (in CHECK_DIR: msiinfo export writes a table's binary streams into the working directory)
     (cd "$CHECK_DIR" && msiinfo export "$MSI_ABS" "$table" >"$table.idt") || die "msiinfo export $table failed"
 done
@@ -231,6 +233,44 @@ if props.get("ALLUSERS") != "1":
     errors.append("ALLUSERS is not 1 (per-machine install)")
 if not props.get("ARPPRODUCTICON"):
     errors.append("ARPPRODUCTICON is not set")
+
+# The gateway is a service: installed, started, stopped and removed with its component,
+# its recovery set by the deferred, elevated `service configure` after StartServices.
+gateway_component = files.get("presence-gateway.exe", {}).get("Component_")
+services = table("ServiceInstall")
+if len(services) != 1 or services[0]["Name"] != "PresenceGateway":
+    errors.append(f"ServiceInstall should hold the one PresenceGateway service: {services}")
+else:
+    service = services[0]
+    if service["Component_"] != gateway_component:
+        errors.append("the PresenceGateway service is not installed with presence-gateway.exe")
+    if service["Arguments"] != "service run" or int(service["StartType"]) != 2 or int(service["ServiceType"]) != 16:
+        errors.append(f"PresenceGateway should run `service run`, start automatically, own process: {service}")
+    if service["StartName"] != "[GATEWAY_ACCOUNT]":
+        errors.append("the service account should be the GATEWAY_ACCOUNT property")
+controls = table("ServiceControl")
+# 1 start on install, 2 stop on install, 32 stop on uninstall, 128 delete on uninstall
+if not controls or int(controls[0]["Event"]) & (1 | 2 | 32 | 128) != (1 | 2 | 32 | 128):
+    errors.append(f"ServiceControl should start, stop (install and uninstall) and remove the service: {controls}")
+actions = {r["Action"]: r for r in table("CustomAction")}
+configure = actions.get("ConfigureGatewayService")
+if configure is None or configure["Target"] != "service configure" or not int(configure["Type"]) & 2048:
+    errors.append(f"the deferred, elevated `service configure` custom action is missing: {actions}")
+sequence = {r["Action"]: r for r in table("InstallExecuteSequence")}
+if "ConfigureGatewayService" not in sequence or int(sequence["ConfigureGatewayService"]["Sequence"]) <= int(sequence.get("StartServices", {}).get("Sequence", 10**6)):
+    errors.append("ConfigureGatewayService must run after StartServices")
+if props.get("GATEWAY_ACCOUNT") != "NT AUTHORITY\\LocalService":
+    errors.append(f"GATEWAY_ACCOUNT should default to NT AUTHORITY\\LocalService: {props.get('GATEWAY_ACCOUNT')!r}")
+
+# The panel's machine-wide defaults: written from the public properties, and searched
+# for first so that an upgrade keeps them.
+registry = {r["Name"]: r for r in table("Registry") if r["Key"] == "SOFTWARE\\UCX\\Presence Panel"}
+searched = {r["Property"] for r in table("AppSearch")}
+for name, prop in (("GatewayUrl", "GATEWAY_URL"), ("TokenFile", "TOKEN_FILE"), ("CaFile", "CA_FILE"), ("LockConnection", "LOCK_CONNECTION")):
+    if registry.get(name, {}).get("Value") != f"[{prop}]":
+        errors.append(f"HKLM\\SOFTWARE\\UCX\\Presence Panel\\{name} should be written from [{prop}]")
+    if prop not in searched:
+        errors.append(f"{prop} is not read back from the registry (an upgrade would lose it)")
 
 upgrades = table("Upgrade")
 if not upgrades or any(guid(r["UpgradeCode"]) != guid(upgrade_code) for r in upgrades):

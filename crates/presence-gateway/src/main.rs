@@ -1,7 +1,9 @@
 //! `presence-gateway`: the local UCX presence endpoint.
 
+use std::ffi::OsString;
+use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,7 +12,10 @@ use presence_contract::{AccessToken, ClientTls, TokenFileError};
 use presence_domain::PresenceIni;
 use presence_gateway::check::CheckError;
 use presence_gateway::presence_ini_file::{self, LoadPresenceIniError};
+use presence_gateway::rotating_log::RotatingLog;
+use presence_gateway::settings_file::{self, SettingsFileError};
 use presence_gateway::version_floor::{self, VersionFloorError};
+use presence_gateway::windows_service_host::{self, ServiceHostError};
 use presence_gateway::{GatewayConfig, GatewayError, GatewayLimits, ServerTls, server};
 use presence_hub::{HubSettings, PresenceHub};
 use presence_sources::graph::credentials::CredentialsError;
@@ -73,10 +78,28 @@ enum Command {
         /// HTTPS proxy (otherwise HTTPS_PROXY / NO_PROXY from the environment).
         #[arg(long)]
         proxy: Option<String>,
-        /// Where to store the sign-in (default: the per-user data folder).
+        /// Where to store the sign-in (default: the per-user data folder; for the
+        /// Windows service, %ProgramData%\UCX\Presence Gateway\graph-credentials.json).
         #[arg(long)]
         credentials_file: Option<PathBuf>,
     },
+    /// The Windows service: `run` is what the service control manager starts;
+    /// `configure` sets its recovery (run by the installer); `status` shows it.
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+enum ServiceAction {
+    /// Serve as the PresenceGateway service, with the settings in
+    /// %ProgramData%\UCX\Presence Gateway\gateway.toml.
+    Run,
+    /// Restart on failure (5 s, 5 s, 60 s), also on exits with an error.
+    Configure,
+    /// What the service control manager holds about the service.
+    Status,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -89,6 +112,13 @@ enum Source {
 
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
+    /// Settings file (TOML): the same settings as these flags, named without the
+    /// dashes (`listen = "0.0.0.0:50051"`); a flag given here wins over the file.
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Also log to this file, capped at 10 MB and rotated (4 older files kept).
+    #[arg(long)]
+    log_file: Option<PathBuf>,
     /// Address to listen on. Anything but loopback requires --token-file and TLS
     /// (--tls-cert, --tls-key).
     #[arg(long, default_value = server::DEFAULT_LISTEN)]
@@ -171,68 +201,265 @@ struct ServeArgs {
 
 fn main() -> ExitCode {
     presence_gateway::memory::tune_allocator();
-    let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.serve.log_level)
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = Cli::parse_from(&args);
+    let result = match cli.command {
+        Some(Command::Service {
+            action: ServiceAction::Run,
+        }) => return run_as_service(),
+        Some(Command::Service { action }) => service_command(action),
+        Some(command) => {
+            init_logging(&cli.serve.log_level, None);
+            block_on(run_command(command))
+        }
+        None => match with_settings_file(cli.serve, &args) {
+            Ok(serve_args) => {
+                init_logging(&serve_args.log_level, serve_args.log_file.as_deref());
+                block_on(serve(serve_args, interrupted()))
+            }
+            Err(err) => Err(err),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("presence-gateway: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr (colour only on a terminal: a service manager's log or a pipe gets
+/// plain text) and, with `log_file`, to that file too (size-capped, rotated).
+fn init_logging(level: &str, log_file: Option<&Path>) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Colour only on a terminal: a service manager's log file or a pipe gets plain text.
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .with_writer(std::io::stderr);
+    let file = log_file.and_then(|path| match RotatingLog::open(path) {
+        Ok(log) => Some(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(log)),
+        ),
+        Err(err) => {
+            eprintln!(
+                "presence-gateway: cannot write the log file {}: {err}",
+                path.display()
+            );
+            None
+        }
+    });
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file)
+        .try_init();
+}
+
+/// Runs `work` on a new multi-threaded runtime.
+fn block_on(work: impl Future<Output = Result<(), CommandError>>) -> Result<(), CommandError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("presence-gateway: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = match cli.command {
-        Some(Command::Check {
+        .map_err(CommandError::Runtime)?;
+    runtime.block_on(work)
+}
+
+async fn run_command(command: Command) -> Result<(), CommandError> {
+    match command {
+        Command::Check {
             endpoint,
             token_file,
             ca_file,
             client_cert,
             client_key,
             timeout_secs,
-        }) => runtime.block_on(check(
-            &endpoint,
-            token_file,
-            ClientTls {
-                ca_file,
-                client_cert_file: client_cert,
-                client_key_file: client_key,
-            },
-            timeout_secs,
-        )),
-        Some(Command::Login {
+        } => {
+            check(
+                &endpoint,
+                token_file,
+                ClientTls {
+                    ca_file,
+                    client_cert_file: client_cert,
+                    client_key_file: client_key,
+                },
+                timeout_secs,
+            )
+            .await
+        }
+        Command::Login {
             tenant,
             client_id,
             authority_url,
             graph_base_url,
             proxy,
             credentials_file,
-        }) => runtime.block_on(login(
-            graph::IdentitySettings {
-                authority_url,
-                tenant,
-                client_id,
-                scope: graph::graph_scopes(&graph_base_url),
-            },
-            proxy,
-            credentials_file,
-        )),
-        None => runtime.block_on(serve(cli.serve)),
+        } => {
+            login(
+                graph::IdentitySettings {
+                    authority_url,
+                    tenant,
+                    client_id,
+                    scope: graph::graph_scopes(&graph_base_url),
+                },
+                proxy,
+                credentials_file,
+            )
+            .await
+        }
+        Command::Service { action } => service_command(action),
+    }
+}
+
+/// `service configure` and `service status`.
+fn service_command(action: ServiceAction) -> Result<(), CommandError> {
+    match action {
+        ServiceAction::Run => Err(CommandError::Service(ServiceHostError::NotWindows)),
+        ServiceAction::Configure => {
+            windows_service_host::configure()?;
+            println!(
+                "{}: restarts on failure (after 5 s, 5 s, then 60 s)",
+                windows_service_host::SERVICE_NAME
+            );
+            Ok(())
+        }
+        ServiceAction::Status => {
+            println!("{}", windows_service_host::SERVICE_NAME);
+            for line in windows_service_host::status_report()? {
+                println!("  {line}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `args` with the settings file's values for every flag not on the command line.
+fn with_settings_file(serve: ServeArgs, args: &[OsString]) -> Result<ServeArgs, CommandError> {
+    let Some(path) = serve.settings.clone() else {
+        return Ok(serve);
     };
-    match result {
+    let given = settings_file::keys_on_command_line(args.get(1..).unwrap_or_default());
+    let file_args = settings_file::read_as_args(&path, &|key| {
+        key == "settings" || given.iter().any(|g| g == key)
+    })?;
+    parse_serve_args(
+        &path,
+        args.first().cloned(),
+        file_args,
+        args.get(1..).unwrap_or_default(),
+    )
+}
+
+/// Parses the settings of a file (and a command line) as the serve flags.
+fn parse_serve_args(
+    path: &Path,
+    program: Option<OsString>,
+    file_args: Vec<OsString>,
+    command_line: &[OsString],
+) -> Result<ServeArgs, CommandError> {
+    let program = program.unwrap_or_else(|| "presence-gateway".into());
+    let file_only = std::iter::once(program.clone()).chain(file_args.iter().cloned());
+    if let Err(err) = Cli::try_parse_from(file_only) {
+        return Err(CommandError::SettingsValue {
+            path: path.to_owned(),
+            message: clap_message(&err),
+        });
+    }
+    let merged = std::iter::once(program)
+        .chain(file_args)
+        .chain(command_line.iter().cloned());
+    let cli = Cli::try_parse_from(merged).map_err(|err| CommandError::SettingsValue {
+        path: path.to_owned(),
+        message: clap_message(&err),
+    })?;
+    Ok(cli.serve)
+}
+
+/// The first line of a clap error, without its "error: " prefix.
+fn clap_message(err: &clap::Error) -> String {
+    let text = err.to_string();
+    let line = text.lines().next().unwrap_or_default();
+    line.strip_prefix("error: ").unwrap_or(line).to_owned()
+}
+
+/// Runs as the PresenceGateway Windows service, with its folder in %ProgramData%.
+fn run_as_service() -> ExitCode {
+    let Some(dir) = windows_service_host::program_data_dir() else {
+        eprintln!("presence-gateway: no %ProgramData% folder for the service's settings");
+        return ExitCode::FAILURE;
+    };
+    let log_file = dir.join("logs").join("presence-gateway.log");
+    let serve: windows_service_host::ServeFn = Box::new(move |stop| {
+        let code = match service_args(&dir) {
+            Ok(serve_args) => {
+                init_logging(
+                    &serve_args.log_level,
+                    Some(serve_args.log_file.as_deref().unwrap_or(&log_file)),
+                );
+                tracing::info!(folder = %dir.display(), "starting as the Windows service");
+                block_on(serve(serve_args, stopped_by(stop)))
+            }
+            Err(err) => {
+                init_logging("info", Some(&log_file));
+                Err(err)
+            }
+        };
+        match code {
+            Ok(()) => 0,
+            Err(err) => {
+                tracing::error!("{err}");
+                1
+            }
+        }
+    });
+    match windows_service_host::run(serve) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("presence-gateway: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The service's settings: `gateway.toml` in `dir` if there is one, and the service's
+/// own places for what it does not say (Presence.ini, the version file, the Graph
+/// sign-in, the log).
+fn service_args(dir: &Path) -> Result<ServeArgs, CommandError> {
+    let settings = dir.join("gateway.toml");
+    let file_args = if settings.exists() {
+        settings_file::read_as_args(&settings, &|key| key == "settings")?
+    } else {
+        Vec::new()
+    };
+    let in_file = settings_file::keys_on_command_line(&file_args);
+    let mut defaults: Vec<(&str, PathBuf)> = vec![
+        ("version_file", dir.join("version-floor")),
+        ("credentials_file", dir.join("graph-credentials.json")),
+        ("log_file", dir.join("logs").join("presence-gateway.log")),
+    ];
+    let presence_ini = dir.join("Presence.ini");
+    if presence_ini.exists() {
+        defaults.push(("config", presence_ini));
+    }
+    let mut command_line = Vec::new();
+    for (key, value) in defaults {
+        if !in_file.iter().any(|k| k == key) {
+            command_line.push(format!("--{}", key.replace('_', "-")).into());
+            command_line.push(value.into_os_string());
+        }
+    }
+    parse_serve_args(&settings, None, file_args, &command_line)
+}
+
+/// Resolves when the service control manager asks the service to stop.
+async fn stopped_by(mut stop: tokio::sync::watch::Receiver<bool>) {
+    if stop.wait_for(|&stop| stop).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -267,6 +494,14 @@ enum CommandError {
     VersionFloor(#[from] VersionFloorError),
     #[error("no per-user data folder for the version file: pass --version-file")]
     NoDataFolder,
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    SettingsFile(#[from] SettingsFileError),
+    #[error("in the gateway settings {path}: {message}")]
+    SettingsValue { path: PathBuf, message: String },
+    #[error(transparent)]
+    Service(#[from] ServiceHostError),
 }
 
 fn load_token(path: Option<PathBuf>) -> Result<Option<AccessToken>, TokenFileError> {
@@ -360,7 +595,7 @@ fn check_stored_identity(
     Ok(())
 }
 
-async fn serve(args: ServeArgs) -> Result<(), CommandError> {
+async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> Result<(), CommandError> {
     let ini = match &args.config {
         Some(path) => presence_ini_file::load(path)?,
         None => PresenceIni::embedded_default(),
@@ -436,7 +671,7 @@ async fn serve(args: ServeArgs) -> Result<(), CommandError> {
     };
     let running = server::start(hub, config).await?;
     println!("presence-gateway listening on {}", running.endpoint_url());
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down (Ctrl-C again to stop at once)");
     source_task.abort();
     floor_task.abort();
@@ -456,7 +691,8 @@ async fn second_interrupt() {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or (on Unix) SIGTERM.
+async fn interrupted() {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(%err, "cannot listen for Ctrl-C");
