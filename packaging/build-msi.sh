@@ -244,7 +244,7 @@ else:
     service = services[0]
     if service["Component_"] != gateway_component:
         errors.append("the PresenceGateway service is not installed with presence-gateway.exe")
-    if service["Arguments"] != "service run" or int(service["StartType"]) != 2 or int(service["ServiceType"]) != 16:
+    if service["Arguments"] != 'service run --data-dir "[GatewayDataFolder]."' or int(service["StartType"]) != 2 or int(service["ServiceType"]) != 16:
         errors.append(f"PresenceGateway should run `service run`, start automatically, own process: {service}")
     if service["StartName"] != "[GATEWAY_ACCOUNT]":
         errors.append("the service account should be the GATEWAY_ACCOUNT property")

@@ -4,12 +4,18 @@
 #      (packaging/wine-shim: Wine 8 lacks ProcessPrng, which Rust binaries import);
 #   2. default install (msiexec /i /qn): the panel, its shortcut and licence are
 #      installed, the optional gateway is not; then uninstall;
-#   3. full install (ADDLOCAL=ALL): both executables installed; the installed
-#      presence-gateway.exe serves on a free loopback port under Wine, and the native
-#      Linux `presence-gateway check` gets a presence snapshot from it;
-#   4. uninstall (msiexec /x /qn): the files and the shortcut are gone;
+#   3. full install (ADDLOCAL=ALL) with the panel's machine-wide defaults
+#      (GATEWAY_URL, TOKEN_FILE, LOCK_CONNECTION): the values are in the registry and
+#      the installed panel reads them (`presence-panel.exe --show-settings`); the
+#      gateway runs as the PresenceGateway service (with a gateway.toml put in
+#      %ProgramData% first, as an administrator would) and the native Linux
+#      `presence-gateway check` gets a presence snapshot from it; the service is
+#      stopped and started again with `sc`, and logs to %ProgramData%;
+#   4. uninstall (msiexec /x /qn): the service, the files, the shortcut and the
+#      registry values are gone;
 #   5. major upgrade: the same main.wxs built as the next patch version replaces an
-#      installed copy (one product left), and the older MSI is refused over it.
+#      installed copy (one product left, the service running again, the machine-wide
+#      defaults kept without being passed again), and the older MSI is refused over it.
 #
 # Usage: packaging/smoke-test-msi.sh [path/to.msi]
 #   (default: target/msi/ucx-presence-panel-<Cargo.toml version>-x64.msi, from
@@ -152,7 +158,10 @@ msiexec() { # msiexec NAME ARGS...: runs msiexec with a verbose log, bounded in 
     local rc=0
     w timeout 300 wine msiexec "$@" /l*v "$(w wine winepath -w "$WORK/$name.log" 2>/dev/null | tr -d '\r')" \
         >"$WORK/$name.out" 2>&1 || rc=$?
-    w timeout 60 wineserver -w || true
+    # (with the gateway service running, Wine never goes idle: do not wait for it)
+    if ! service_is_registered; then
+        w timeout 60 wineserver -w || true
+    fi
     if [ "$rc" != 0 ]; then
         [ -f "$WORK/$name.log" ] && tr -d '\000' <"$WORK/$name.log" | tail -30 >&2
         tail -20 "$WORK/$name.out" >&2
@@ -202,6 +211,28 @@ expect_no_shortcut() {
     done
 }
 
+service_is_registered() { w timeout 60 wine sc query PresenceGateway >/dev/null 2>&1; }
+port_open() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; }
+wait_port() { # wait_port PORT open|closed SECONDS WHAT
+    local deadline=$((SECONDS + $3))
+    while :; do
+        if [ "$2" = open ] && port_open "$1"; then return 0; fi
+        if [ "$2" = closed ] && ! port_open "$1"; then return 0; fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            [ -f "$GATEWAY_LOG" ] && tail -20 "$GATEWAY_LOG" >&2
+            die "$4: 127.0.0.1:$1 is not $2 after $3 s"
+        fi
+        sleep 1
+    done
+}
+PROGRAM_DATA="$WINEPREFIX/drive_c/ProgramData/UCX/Presence Gateway"
+GATEWAY_LOG="$PROGRAM_DATA/logs/presence-gateway.log"
+PANEL_KEY='HKLM\SOFTWARE\UCX\Presence Panel'
+registry_value() { # registry_value NAME: the panel's machine-wide value, or nothing
+    w timeout 60 wine reg query "$PANEL_KEY" /v "$1" 2>/dev/null | tr -d '\r' \
+        | awk -v name="$1" '$1 == name { sub(/^[[:space:]]*[^[:space:]]+[[:space:]]+REG_[A-Z_]+[[:space:]]*/, ""); print }'
+}
+
 # --- 1. default install: panel only ------------------------------------------------------
 msiexec install-default /i "$MSI_WIN" /qn
 expect_file "$PF/presence-panel.exe" "default install"
@@ -213,9 +244,15 @@ expect_no_file "$PF/presence-panel.exe" "uninstall"
 expect_no_shortcut "uninstall"
 log "default install and uninstall: ok"
 
-# --- 2. full install ---------------------------------------------------------------------
-msiexec install-all /i "$MSI_WIN" /qn ADDLOCAL=ALL
-for f in presence-panel.exe presence-gateway.exe LICENSE.txt; do
+# --- 2. full install: the panel's defaults, the gateway as a service -------------------
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+# As an administrator would: the service's settings before the install starts it.
+mkdir -p "$PROGRAM_DATA"
+printf 'listen = "127.0.0.1:%s"\nusers = 200\nlog_level = "info"\n' "$PORT" >"$PROGRAM_DATA/gateway.toml"
+DEFAULT_URLS="https://ucx01.example.com:50051,https://ucx02.example.com:50051"
+msiexec install-all /i "$MSI_WIN" /qn ADDLOCAL=ALL "GATEWAY_URL=$DEFAULT_URLS" \
+    'TOKEN_FILE=C:\ProgramData\UCX\panel-token.txt' LOCK_CONNECTION=1
+for f in presence-panel.exe presence-gateway.exe LICENSE.txt gateway.example.toml; do
     expect_file "$PF/$f" "install with ADDLOCAL=ALL"
 done
 expect_shortcut "install with ADDLOCAL=ALL"
@@ -224,7 +261,7 @@ expect_versions "install with ADDLOCAL=ALL" "$VERSION"
 # ARPPRODUCTICON: the icon Add/Remove Programs shows is published with the product.
 [ -f "$WINEPREFIX/drive_c/windows/Installer/$PRODUCT_CODE/AppIcon.ico" ] || { find "$WINEPREFIX/drive_c/windows/Installer" >&2; die "install: the Add/Remove Programs icon was not published"; }
 
-# The installed gateway starts at all under Wine (exit 53 here means the shim is not used).
+# The installed binaries start at all under Wine (exit 53 means the shim is not used).
 rc=0
 w timeout 60 wine "$PF/presence-gateway.exe" --help >"$WORK/gateway-help.out" 2>&1 || rc=$?
 if [ "$rc" != 0 ]; then
@@ -233,60 +270,61 @@ if [ "$rc" != 0 ]; then
     die "presence-gateway.exe --help exited $rc under Wine"
 fi
 
-# --- 3. the installed gateway serves a native client ---------------------------------------
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-log "starting the installed presence-gateway.exe on 127.0.0.1:$PORT under Wine"
-w wine "$PF/presence-gateway.exe" --listen "127.0.0.1:$PORT" --users 200 \
-    >"$WORK/gateway.out" 2>&1 </dev/null &
-GATEWAY_PID=$!
+# --- 3a. the panel's machine-wide defaults ---------------------------------------------------
+got="$(registry_value GatewayUrl)"
+[ "$got" = "$DEFAULT_URLS" ] || die "GATEWAY_URL: HKLM\\SOFTWARE\\UCX\\Presence Panel\\GatewayUrl is '$got', expected '$DEFAULT_URLS'"
+[ "$(registry_value LockConnection)" = 1 ] || die "LOCK_CONNECTION=1 was not written"
+rc=0
+w timeout 60 wine "$PF/presence-panel.exe" --show-settings >"$WORK/panel-settings.out" 2>&1 || rc=$?
+tr -d '\r' <"$WORK/panel-settings.out" >"$WORK/panel-settings.txt"
+cat "$WORK/panel-settings.txt" >&2
+[ "$rc" = 0 ] || die "presence-panel.exe --show-settings exited $rc under Wine"
+grep -qx "gateways: https://ucx01.example.com:50051, https://ucx02.example.com:50051" "$WORK/panel-settings.txt" \
+    || die "the installed panel does not use the gateways the MSI was given"
+grep -qx 'token file: C:\\ProgramData\\UCX\\panel-token.txt' "$WORK/panel-settings.txt" \
+    || die "the installed panel does not use the TOKEN_FILE the MSI was given"
+grep -q "locked" "$WORK/panel-settings.txt" || die "the installed panel does not see LOCK_CONNECTION=1"
+log "the panel reads the administrator's defaults from the registry: ok"
 
-deadline=$((SECONDS + 60))
-until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$PORT" 2>/dev/null; do
-    if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then
-        rc=0
-        wait "$GATEWAY_PID" || rc=$?
-        GATEWAY_PID=""
-        tail -30 "$WORK/gateway.out" >&2
-        die "presence-gateway.exe exited (code $rc) before listening on 127.0.0.1:$PORT"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-        tail -30 "$WORK/gateway.out" >&2
-        die "presence-gateway.exe did not listen on 127.0.0.1:$PORT within 60 s"
-    fi
-    sleep 1
-done
-log "the gateway accepts TCP on 127.0.0.1:$PORT after $((SECONDS - deadline + 60)) s"
-
+# --- 3b. the gateway service -------------------------------------------------------------------
+service_is_registered || die "the PresenceGateway service is not registered after the install"
+wait_port "$PORT" open 90 "the PresenceGateway service started by the install"
+log "the service listens on 127.0.0.1:$PORT"
 log "running $CHECK_BIN check --endpoint http://127.0.0.1:$PORT"
 rc=0
 timeout 90 "$CHECK_BIN" check --endpoint "http://127.0.0.1:$PORT" --timeout-secs 60 \
     >"$WORK/check.out" 2>&1 || rc=$?
 cat "$WORK/check.out" >&2
-if [ "$rc" != 0 ]; then
-    echo "--- gateway output:" >&2
-    tail -30 "$WORK/gateway.out" >&2
-    die "presence-gateway check against the Wine-hosted gateway failed (exit $rc)"
-fi
-kill -0 "$GATEWAY_PID" 2>/dev/null || die "presence-gateway.exe died during the check"
+[ "$rc" = 0 ] || die "presence-gateway check against the PresenceGateway service failed (exit $rc)"
+grep -q "serves 200 colleagues" "$WORK/check.out" || die "the service did not use its gateway.toml (users = 200)"
+w timeout 60 wine "$PF/presence-gateway.exe" service status 2>&1 | tr -d '\r' >"$WORK/service-status.txt" || true
+cat "$WORK/service-status.txt" >&2
+grep -q "state: Running" "$WORK/service-status.txt" || die "presence-gateway service status does not say Running"
+grep -q "start: AutoStart" "$WORK/service-status.txt" || die "the service does not start automatically"
+[ -s "$GATEWAY_LOG" ] || die "the service wrote no log to $GATEWAY_LOG"
+grep -q "starting as the Windows service" "$GATEWAY_LOG" || die "the service log lacks its start"
 
-log "stopping the gateway"
-kill "$GATEWAY_PID" 2>/dev/null || true
-for _ in $(seq 1 20); do kill -0 "$GATEWAY_PID" 2>/dev/null || break; sleep 0.5; done
-kill -9 "$GATEWAY_PID" 2>/dev/null || true
-wait "$GATEWAY_PID" 2>/dev/null || true
-GATEWAY_PID=""
-w timeout 30 wineserver -k 2>/dev/null || true
-w timeout 30 wineserver -w 2>/dev/null || true
+log "stopping the service (sc stop)"
+w timeout 60 wine sc stop PresenceGateway >"$WORK/sc-stop.out" 2>&1 || { cat "$WORK/sc-stop.out" >&2; die "sc stop PresenceGateway failed"; }
+wait_port "$PORT" closed 30 "sc stop PresenceGateway"
+log "starting the service again (sc start)"
+w timeout 60 wine sc start PresenceGateway >"$WORK/sc-start.out" 2>&1 || { cat "$WORK/sc-start.out" >&2; die "sc start PresenceGateway failed"; }
+wait_port "$PORT" open 60 "sc start PresenceGateway"
+log "the service stops and starts: ok"
 
 # --- 4. uninstall --------------------------------------------------------------------------
 msiexec uninstall-all /x "$MSI_WIN" /qn
+wait_port "$PORT" closed 30 "uninstall (the service must be stopped)"
+! service_is_registered || die "uninstall left the PresenceGateway service registered"
 for f in presence-panel.exe presence-gateway.exe LICENSE.txt; do
     expect_no_file "$PF/$f" "uninstall"
 done
 expect_no_file "$PF" "uninstall (install folder)"
 expect_no_shortcut "uninstall"
 expect_versions "uninstall"
-log "uninstall removed the files, the install folder and the Start-menu folder"
+[ -z "$(registry_value GatewayUrl)" ] || die "uninstall left the panel's machine-wide defaults"
+[ -f "$PROGRAM_DATA/gateway.toml" ] || die "uninstall removed the administrator's gateway.toml"
+log "uninstall removed the service, the files, the install folder, the Start-menu folder and the defaults (the administrator's gateway.toml stays)"
 
 # --- 5. major upgrade, and no downgrade ----------------------------------------------------
 NEXT_VERSION="$(awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }' <<<"$VERSION")"
@@ -297,24 +335,29 @@ find "$WORK/msi-content" \( -name '*.exe' -o -name LICENSE.txt \) -exec cp {} "$
 ICON_STREAM="$(find "$UP/Icon" -type f | head -n 1)"
 [ -n "$ICON_STREAM" ] || die "no icon in $MSI"
 # (wixl 0.101 finds files only by paths relative to its working directory)
+cp "$REPO_ROOT/packaging/gateway.example.toml" "$UP/bin/"
 (cd "$UP" && wixl -a x64 -D "Version=$NEXT_VERSION" -D BinDir=bin -D "IconFile=${ICON_STREAM#"$UP"/}" \
-    -D LicenseFile=bin/LICENSE.txt -o next.msi "$REPO_ROOT/packaging/wix/main.wxs" 2>/dev/null) \
+    -D LicenseFile=bin/LICENSE.txt -D GatewayExample=bin/gateway.example.toml \
+    -o next.msi "$REPO_ROOT/packaging/wix/main.wxs" 2>/dev/null) \
     || die "wixl could not build the $NEXT_VERSION MSI for the upgrade test"
 NEXT_MSI_WIN="$(w wine winepath -w "$UP/next.msi" 2>/dev/null | tr -d '\r')"
 
-msiexec upgrade-base /i "$MSI_WIN" /qn
+msiexec upgrade-base /i "$MSI_WIN" /qn ADDLOCAL=ALL "GATEWAY_URL=$DEFAULT_URLS"
 expect_versions "install $VERSION" "$VERSION"
+wait_port "$PORT" open 90 "the service of $VERSION"
 msiexec upgrade /i "$NEXT_MSI_WIN" /qn ADDLOCAL=ALL
 expect_versions "upgrade to $NEXT_VERSION (the $VERSION product must be removed)" "$NEXT_VERSION"
 expect_file "$PF/presence-panel.exe" "upgrade to $NEXT_VERSION"
 expect_shortcut "upgrade to $NEXT_VERSION"
-log "upgrade $VERSION -> $NEXT_VERSION: ok"
+[ "$(registry_value GatewayUrl)" = "$DEFAULT_URLS" ] || die "the upgrade lost GATEWAY_URL (it must be read back, not passed again)"
+wait_port "$PORT" open 90 "the service after the upgrade to $NEXT_VERSION"
+service_is_registered || die "the upgrade left no PresenceGateway service"
+log "upgrade $VERSION -> $NEXT_VERSION: ok (service running again, defaults kept)"
 
 log "msiexec /i $MSI_WIN /qn over $NEXT_VERSION (downgrade, must be refused)"
 rc=0
 w timeout 300 wine msiexec /i "$MSI_WIN" /qn /l*v "$(w wine winepath -w "$WORK/downgrade.log" 2>/dev/null | tr -d '\r')" \
     >"$WORK/downgrade.out" 2>&1 || rc=$?
-w timeout 60 wineserver -w || true
 [ "$rc" = 124 ] && die "the downgrade attempt timed out"
 [ "$rc" != 0 ] || die "installing $VERSION over $NEXT_VERSION succeeded: MajorUpgrade should refuse a downgrade"
 # Refused by MajorUpgrade: the newer product was detected and the launch condition
@@ -330,5 +373,6 @@ expect_versions "refused downgrade" "$NEXT_VERSION"
 log "downgrade refused (msiexec exit $rc): ok"
 
 msiexec upgrade-uninstall /x "$NEXT_MSI_WIN" /qn
+wait_port "$PORT" closed 30 "uninstall of $NEXT_VERSION"
 expect_no_file "$PF" "uninstall of $NEXT_VERSION"
 expect_versions "uninstall of $NEXT_VERSION"

@@ -188,9 +188,7 @@ mod registry {
     //! Reads the installer's string values under `HKEY_LOCAL_MACHINE`.
 
     use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS};
-    use windows_sys::Win32::System::Registry::{
-        HKEY_LOCAL_MACHINE, RRF_RT_REG_EXPAND_SZ, RRF_RT_REG_SZ, RegGetValueW,
-    };
+    use windows_sys::Win32::System::Registry::{HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RegGetValueW};
 
     use super::{REGISTRY_KEY, RawDefaults};
 
@@ -211,7 +209,9 @@ mod registry {
                 HKEY_LOCAL_MACHINE,
                 key.as_ptr(),
                 name_w.as_ptr(),
-                RRF_RT_REG_SZ | RRF_RT_REG_EXPAND_SZ,
+                // (REG_EXPAND_SZ would need RRF_NOEXPAND, or the call is refused; the
+                // installer writes plain strings)
+                RRF_RT_REG_SZ,
                 std::ptr::null_mut(),
                 buffer.as_mut_ptr().cast(),
                 &mut bytes,

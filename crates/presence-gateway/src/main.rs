@@ -91,11 +91,15 @@ enum Command {
     },
 }
 
-#[derive(Subcommand, Debug, Clone, Copy)]
+#[derive(Subcommand, Debug, Clone)]
 enum ServiceAction {
     /// Serve as the PresenceGateway service, with the settings in
     /// %ProgramData%\UCX\Presence Gateway\gateway.toml.
-    Run,
+    Run {
+        /// The service's folder (default: %ProgramData%\UCX\Presence Gateway).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Restart on failure (5 s, 5 s, 60 s), also on exits with an error.
     Configure,
     /// What the service control manager holds about the service.
@@ -205,8 +209,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(&args);
     let result = match cli.command {
         Some(Command::Service {
-            action: ServiceAction::Run,
-        }) => return run_as_service(),
+            action: ServiceAction::Run { data_dir },
+        }) => return run_as_service(data_dir),
         Some(Command::Service { action }) => service_command(action),
         Some(command) => {
             init_logging(&cli.serve.log_level, None);
@@ -319,7 +323,7 @@ async fn run_command(command: Command) -> Result<(), CommandError> {
 /// `service configure` and `service status`.
 fn service_command(action: ServiceAction) -> Result<(), CommandError> {
     match action {
-        ServiceAction::Run => Err(CommandError::Service(ServiceHostError::NotWindows)),
+        ServiceAction::Run { .. } => Err(CommandError::Service(ServiceHostError::NotWindows)),
         ServiceAction::Configure => {
             windows_service_host::configure()?;
             println!(
@@ -388,8 +392,8 @@ fn clap_message(err: &clap::Error) -> String {
 }
 
 /// Runs as the PresenceGateway Windows service, with its folder in %ProgramData%.
-fn run_as_service() -> ExitCode {
-    let Some(dir) = windows_service_host::program_data_dir() else {
+fn run_as_service(data_dir: Option<PathBuf>) -> ExitCode {
+    let Some(dir) = data_dir.or_else(windows_service_host::program_data_dir) else {
         eprintln!("presence-gateway: no %ProgramData% folder for the service's settings");
         return ExitCode::FAILURE;
     };

@@ -133,6 +133,11 @@ mod windows {
                 ServiceAccess::CHANGE_CONFIG | ServiceAccess::QUERY_CONFIG,
             )
             .map_err(failed("cannot open the PresenceGateway service"))?;
+        service
+            .set_description(
+                "Serves colleagues' Teams and SIP presence to UCX presence panels over gRPC.",
+            )
+            .map_err(failed("cannot set the service's description"))?;
         let restart = |secs| ServiceAction {
             action_type: ServiceActionType::Restart,
             delay: Duration::from_secs(secs),
@@ -148,11 +153,6 @@ mod windows {
         service
             .set_failure_actions_on_non_crash_failures(true)
             .map_err(failed("cannot set recovery on exits with an error"))?;
-        service
-            .set_description(
-                "Serves colleagues' Teams and SIP presence to UCX presence panels over gRPC.",
-            )
-            .map_err(failed("cannot set the service's description"))?;
         Ok(())
     }
 
@@ -240,7 +240,8 @@ pub fn status_report() -> Result<Vec<String>, ServiceHostError> {
 }
 
 /// The folder of the service's settings, state and logs:
-/// `%ProgramData%\UCX\Presence Gateway`.
+/// `%ProgramData%\UCX\Presence Gateway` (the installer passes it as `--data-dir`; in
+/// a service's environment Wine sets `ProgramData` elsewhere).
 pub fn program_data_dir() -> Option<std::path::PathBuf> {
     std::env::var_os("ProgramData")
         .map(std::path::PathBuf::from)
