@@ -33,6 +33,7 @@ pub mod memory;
 pub mod persisted_file;
 pub mod settings;
 pub mod settings_draft;
+pub mod single_instance;
 pub mod start_at_sign_in;
 pub mod status_icon;
 pub mod theme;

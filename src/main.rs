@@ -15,6 +15,7 @@ use presence_panel::demo::DemoGateway;
 use presence_panel::desktop_notifier::SystemNotifier;
 use presence_panel::machine_defaults::{MachineDefaults, split_endpoints};
 use presence_panel::settings::{self, PanelSettings, ThemeChoice};
+use presence_panel::single_instance::{self, Claim};
 use presence_panel::start_at_sign_in::SystemSignInStarter;
 use presence_panel::ui::legend_ui::{APP_ICON_PNG, decode_png, write_icon_pngs};
 use presence_panel::{PanelApp, PanelAppInit};
@@ -150,6 +151,20 @@ fn run(cli: Cli) -> Result<(), PanelError> {
         return Ok(());
     }
 
+    // One panel per settings file (per user): a second start shows the first.
+    let instance = match settings_path.as_deref().map(single_instance::claim) {
+        Some(Ok(Claim::First(guard))) => Some(guard),
+        Some(Ok(Claim::AlreadyRunning)) => {
+            println!("The presence panel is already running: its window was brought to the front.");
+            return Ok(());
+        }
+        Some(Err(err)) => {
+            tracing::warn!(%err, "cannot make sure only one panel runs; starting anyway");
+            None
+        }
+        None => None,
+    };
+
     let mut keep_alive: Vec<Box<dyn std::any::Any>> = Vec::new();
     let connection = if cli.demo {
         let demo = runtime
@@ -198,6 +213,17 @@ fn run(cli: Cli) -> Result<(), PanelError> {
         options,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
+            let mut keep_alive = keep_alive;
+            if let Some(guard) = instance {
+                let ctx = ctx.clone();
+                guard.on_show(move || {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                    ctx.request_repaint();
+                });
+                keep_alive.push(Box::new(guard));
+            }
             let connector = Connector::new(runtime_handle, Arc::new(move || ctx.request_repaint()));
             Ok(Box::new(PanelApp::new(
                 cc,
