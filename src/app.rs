@@ -715,6 +715,8 @@ impl PanelApp {
                 self.connection = self.connector.start(config.clone());
                 self.connection_config = config;
                 self.is_demo = false;
+                // New gateways are asked at once: the dialog shows who answers.
+                self.test_gateways();
             }
         }
         ctx.send_viewport_cmd(egui::ViewportCommand::Title(window_title(
