@@ -1,0 +1,341 @@
+//! The SIP SIMPLE source against a real Kamailio on a loopback port: phones (played by
+//! the tests) PUBLISH presence and dialog state, the gateway's watcher SUBSCRIBEs and
+//! the hub shows what the NOTIFYs say.
+// A test crate: an `expect` fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support {
+    pub mod kamailio;
+}
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use presence_domain::{
+    Activity, Availability, Colleague, SourceState, Technology, WinningTechnology,
+};
+use presence_hub::{DirectoryUpdate, HubSettings, PresenceHub};
+use presence_sources::graph::secret::Secret;
+use presence_sources::sip::{self, SipConfig, SipTransport};
+use support::kamailio::{Kamailio, KamailioOptions, Phone, dialog_info, pidf};
+
+const ANNA: &str = "anna.rossi@contoso.com";
+const MARCO: &str = "marco.rossi@contoso.com";
+const JOSE: &str = "jose.garcia@contoso.com";
+
+fn hub() -> Arc<PresenceHub> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TEST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+    let hub = PresenceHub::new(HubSettings {
+        winning_technology: WinningTechnology::SipSimple,
+        ms_teams_enabled: true,
+    });
+    let colleagues = [ANNA, MARCO, JOSE].map(|upn| Colleague {
+        id: upn.to_owned(),
+        upn: upn.to_owned(),
+        mail: upn.to_owned(),
+        display_name: upn.to_owned(),
+        ..Colleague::default()
+    });
+    hub.apply_directory(
+        colleagues
+            .into_iter()
+            .map(DirectoryUpdate::Upsert)
+            .collect(),
+    );
+    hub
+}
+
+fn config(kamailio: &Kamailio, transport: SipTransport) -> SipConfig {
+    SipConfig {
+        port: kamailio.port,
+        transport,
+        user: "gateway".to_owned(),
+        ..SipConfig::new("127.0.0.1", "contoso.com")
+    }
+}
+
+fn shown(hub: &PresenceHub, upn: &str) -> (Availability, Activity, Technology) {
+    let view = hub.view();
+    let slot = view.slot_of(upn).expect("in the directory");
+    let presence = view.entry(slot).expect("entry").presence;
+    (
+        presence.availability,
+        presence.activity.clone(),
+        presence.technology,
+    )
+}
+
+fn sip_health(hub: &PresenceHub) -> Option<(SourceState, String)> {
+    hub.view()
+        .sources()
+        .iter()
+        .find(|s| s.technology == Technology::SipSimple)
+        .map(|s| (s.state, s.detail.clone()))
+}
+
+async fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+async fn wait_for_state(
+    hub: &PresenceHub,
+    upn: &str,
+    availability: Availability,
+    activity: Activity,
+) -> Duration {
+    let what = format!("{upn} {availability:?}/{activity:?}");
+    wait_until(&what, Duration::from_secs(2), || {
+        let (a, b, t) = shown(hub, upn);
+        a == availability && b == activity && t == Technology::SipSimple
+    })
+    .await
+}
+
+fn uri(upn: &str) -> String {
+    format!("sip:{upn}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_presence_reaches_the_hub_within_two_seconds() {
+    let Some(kamailio) = Kamailio::start(KamailioOptions::default()) else {
+        return;
+    };
+    let hub = hub();
+    let source = sip::spawn(hub.clone(), config(&kamailio, SipTransport::Udp))
+        .await
+        .expect("starts");
+    wait_until("the SIP source is live", Duration::from_secs(10), || {
+        sip_health(&hub).is_some_and(|(state, _)| state == SourceState::Live)
+    })
+    .await;
+    let mut phone = Phone::new(&kamailio).await;
+    for (basic, activities, note, availability, activity) in [
+        (
+            "open",
+            &["on-the-phone"][..],
+            None,
+            Availability::Busy,
+            Activity::InACall,
+        ),
+        (
+            "open",
+            &["away"][..],
+            None,
+            Availability::Away,
+            Activity::Away,
+        ),
+        (
+            "open",
+            &[][..],
+            None,
+            Availability::Available,
+            Activity::Available,
+        ),
+        (
+            "closed",
+            &[][..],
+            None,
+            Availability::Offline,
+            Activity::Offline,
+        ),
+        // Asterisk's style: closed, and the line state in a note.
+        (
+            "closed",
+            &[][..],
+            Some("On the phone"),
+            Availability::Busy,
+            Activity::InACall,
+        ),
+    ] {
+        phone
+            .publish(
+                &uri(ANNA),
+                "presence",
+                &pidf(&uri(ANNA), basic, activities, note),
+            )
+            .await;
+        let took = wait_for_state(&hub, ANNA, availability, activity.clone()).await;
+        eprintln!("{basic} {activities:?} {note:?} -> {availability:?}/{activity:?} in {took:?}");
+    }
+    // Nobody published for Marco: Unknown, so another technology could stand in.
+    let (availability, _, _) = shown(&hub, MARCO);
+    assert_eq!(availability, Availability::PresenceUnknown);
+    source.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_confirmed_then_terminated_busies_the_line_and_frees_it() {
+    let Some(kamailio) = Kamailio::start(KamailioOptions::default()) else {
+        return;
+    };
+    let hub = hub();
+    let source = sip::spawn(hub.clone(), config(&kamailio, SipTransport::Udp))
+        .await
+        .expect("starts");
+    let mut phone = Phone::new(&kamailio).await;
+    phone
+        .publish(&uri(JOSE), "presence", &pidf(&uri(JOSE), "open", &[], None))
+        .await;
+    wait_until("Jose available", Duration::from_secs(10), || {
+        shown(&hub, JOSE).0 == Availability::Available
+    })
+    .await;
+    phone
+        .publish(
+            &uri(JOSE),
+            "dialog",
+            &dialog_info(&uri(JOSE), 1, Some("early")),
+        )
+        .await;
+    wait_for_state(&hub, JOSE, Availability::Busy, Activity::InACall).await;
+    phone
+        .publish(
+            &uri(JOSE),
+            "dialog",
+            &dialog_info(&uri(JOSE), 2, Some("confirmed")),
+        )
+        .await;
+    wait_for_state(&hub, JOSE, Availability::Busy, Activity::InACall).await;
+    phone
+        .publish(
+            &uri(JOSE),
+            "dialog",
+            &dialog_info(&uri(JOSE), 3, Some("terminated")),
+        )
+        .await;
+    wait_for_state(&hub, JOSE, Availability::Available, Activity::Available).await;
+    source.abort();
+}
+
+async fn with_password(algorithm: &'static str, right: bool) {
+    let Some(kamailio) = Kamailio::start(KamailioOptions {
+        auth: Some((algorithm, "s3cret-watcher")),
+        ..KamailioOptions::default()
+    }) else {
+        return;
+    };
+    let hub = hub();
+    let mut config = config(&kamailio, SipTransport::Udp);
+    config.password = Some(Secret::new(if right { "s3cret-watcher" } else { "wrong" }));
+    let source = sip::spawn(hub.clone(), config).await.expect("starts");
+    if right {
+        wait_until(
+            "live with the right password",
+            Duration::from_secs(10),
+            || sip_health(&hub).is_some_and(|(state, _)| state == SourceState::Live),
+        )
+        .await;
+        let mut phone = Phone::new(&kamailio).await;
+        phone
+            .publish(
+                &uri(ANNA),
+                "presence",
+                &pidf(&uri(ANNA), "open", &["meeting"], None),
+            )
+            .await;
+        wait_for_state(&hub, ANNA, Availability::Busy, Activity::InAMeeting).await;
+    } else {
+        wait_until("stale with the reason", Duration::from_secs(10), || {
+            sip_health(&hub).is_some_and(|(state, detail)| {
+                state == SourceState::Stale && detail.contains("refused the password")
+            })
+        })
+        .await;
+        // Six subscriptions wanted; a wrong password costs one probe and its one
+        // answer to the challenge, not a flood.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let challenges = kamailio.challenges();
+        assert!(
+            (1..=2).contains(&challenges),
+            "{challenges} SUBSCRIBEs challenged with a wrong password"
+        );
+    }
+    source.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_md5_right_and_wrong_password() {
+    with_password("MD5", true).await;
+    with_password("MD5", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_sha256_right_and_wrong_password() {
+    with_password("SHA-256", true).await;
+    with_password("SHA-256", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_expiry_is_refreshed_and_a_restarted_server_is_recovered() {
+    let Some(mut kamailio) = Kamailio::start(KamailioOptions {
+        max_expires: 10,
+        ..KamailioOptions::default()
+    }) else {
+        return;
+    };
+    let hub = hub();
+    let source = sip::spawn(hub.clone(), config(&kamailio, SipTransport::Tcp))
+        .await
+        .expect("starts");
+    let mut phone = Phone::new(&kamailio).await;
+    phone
+        .publish(
+            &uri(ANNA),
+            "presence",
+            &pidf(&uri(ANNA), "open", &["busy"], None),
+        )
+        .await;
+    wait_until("Anna busy", Duration::from_secs(10), || {
+        shown(&hub, ANNA).0 == Availability::Busy
+    })
+    .await;
+    // Past the 10 s granted: only a refreshed subscription still brings changes.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    phone
+        .publish(
+            &uri(ANNA),
+            "presence",
+            &pidf(&uri(ANNA), "open", &["lunch"], None),
+        )
+        .await;
+    wait_for_state(&hub, ANNA, Availability::Away, Activity::Away).await;
+
+    // A restart loses every subscription and publication at the server.
+    kamailio.restart();
+    let mut phone = Phone::new(&kamailio).await;
+    phone
+        .publish(
+            &uri(ANNA),
+            "presence",
+            &pidf(&uri(ANNA), "open", &["presentation"], None),
+        )
+        .await;
+    wait_until(
+        "recovered after the restart",
+        Duration::from_secs(20),
+        || {
+            shown(&hub, ANNA)
+                == (
+                    Availability::DoNotDisturb,
+                    Activity::Presenting,
+                    Technology::SipSimple,
+                )
+        },
+    )
+    .await;
+    source.abort();
+}
