@@ -194,6 +194,41 @@ struct ServeArgs {
     /// Shortest seconds between two presence polls of the same colleague.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     min_poll_secs: u64,
+    /// SIP SIMPLE: the presence server to watch (a PBX, Kamailio, a presence server),
+    /// beside --source; without it, no SIP source (or the simulator's).
+    #[arg(long)]
+    sip_server: Option<String>,
+    /// SIP SIMPLE: the server's port.
+    #[arg(long, default_value_t = 5060)]
+    sip_port: u16,
+    /// SIP SIMPLE: udp or tcp.
+    #[arg(long, default_value = "udp", value_parser = ["udp", "tcp"])]
+    sip_transport: String,
+    /// SIP SIMPLE: the domain of the colleagues' SIP URIs and of the watcher's own
+    /// (default: the server's name).
+    #[arg(long)]
+    sip_domain: Option<String>,
+    /// SIP SIMPLE: the watcher's user name (its From, and its digest user).
+    #[arg(long, default_value = "presence-gateway")]
+    sip_user: String,
+    /// SIP SIMPLE: a file holding the digest password (first line), readable by its
+    /// owner only.
+    #[arg(long)]
+    sip_password_file: Option<PathBuf>,
+    /// SIP SIMPLE: each colleague's SIP URI from the directory: {upn}, {user} (before
+    /// the @), {mail}, {extension} (of the business phone), {domain}.
+    #[arg(long, default_value = "sip:{upn}")]
+    sip_uri_template: String,
+    /// SIP SIMPLE: the subscription time asked for, in seconds (the server may grant
+    /// less; refreshed before it runs out).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    sip_expires_secs: u64,
+    /// SIP SIMPLE: do not subscribe to the dialog event (telephony state).
+    #[arg(long)]
+    sip_no_dialogs: bool,
+    /// SIP SIMPLE: new SUBSCRIBEs per second at most (the first pass over the company).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    sip_subscribes_per_sec: u32,
     /// Where the gateway keeps the ceiling of the versions it issued, so they keep
     /// growing when the clock steps back (default: the per-user data folder).
     #[arg(long)]
@@ -506,6 +541,12 @@ enum CommandError {
     SettingsValue { path: PathBuf, message: String },
     #[error(transparent)]
     Service(#[from] ServiceHostError),
+    #[error(transparent)]
+    Sip(#[from] presence_sources::sip::SipSetupError),
+    #[error(transparent)]
+    SipTemplate(#[from] presence_sources::sip::uri_template::TemplateError),
+    #[error("cannot read the SIP password file {path}: {reason}")]
+    SipPassword { path: PathBuf, reason: String },
 }
 
 fn load_token(path: Option<PathBuf>) -> Result<Option<AccessToken>, TokenFileError> {
@@ -616,6 +657,11 @@ async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> Result<(), Co
         winning_technology = ?ini.winning_technology,
         "presence settings"
     );
+    let sip = args
+        .sip_server
+        .as_deref()
+        .map(|server| sip_config(&args, server))
+        .transpose()?;
     let token = load_token(args.token_file)?;
     let version_file = match args.version_file {
         Some(path) => path,
@@ -638,6 +684,7 @@ async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> Result<(), Co
                 users: args.users as usize,
                 seed: args.seed,
                 changes_per_sec: args.changes_per_sec.clamp(0.0, 1_000_000.0),
+                simulate_sip: args.sip_server.is_none(),
                 ..SimulatorConfig::default()
             },
         ),
@@ -652,6 +699,10 @@ async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> Result<(), Co
             config.budget.min_cycle = Duration::from_secs(args.min_poll_secs);
             graph::spawn(hub.clone(), config)?
         }
+    };
+    let sip_task = match sip {
+        Some(config) => Some(presence_sources::sip::spawn(hub.clone(), config).await?),
+        None => None,
     };
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert_file), Some(key_file)) => Some(ServerTls {
@@ -678,6 +729,9 @@ async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> Result<(), Co
     stop.await;
     tracing::info!("shutting down (Ctrl-C again to stop at once)");
     source_task.abort();
+    if let Some(task) = sip_task {
+        task.abort();
+    }
     floor_task.abort();
     tokio::select! {
         result = running.shutdown() => Ok(result?),
@@ -686,6 +740,61 @@ async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> Result<(), Co
             Ok(())
         }
     }
+}
+
+/// The SIP source's settings from the flags.
+fn sip_config(
+    args: &ServeArgs,
+    server: &str,
+) -> Result<presence_sources::sip::SipConfig, CommandError> {
+    use presence_sources::sip::{SipConfig, SipTransport, UriTemplate};
+    let domain = args.sip_domain.clone().unwrap_or_else(|| server.to_owned());
+    let mut config = SipConfig::new(server, &domain);
+    config.port = args.sip_port;
+    config.transport = SipTransport::parse(&args.sip_transport).unwrap_or_default();
+    config.user.clone_from(&args.sip_user);
+    config.uri_template = UriTemplate::parse(&args.sip_uri_template)?;
+    config.expires = Duration::from_secs(args.sip_expires_secs);
+    config.watch_dialogs = !args.sip_no_dialogs;
+    config.subscribes_per_sec = args.sip_subscribes_per_sec;
+    if let Some(path) = &args.sip_password_file {
+        config.password = Some(read_password_file(path)?);
+    }
+    Ok(config)
+}
+
+/// The first line of a password file that only its owner can read.
+fn read_password_file(
+    path: &Path,
+) -> Result<presence_sources::graph::secret::Secret, CommandError> {
+    let refuse = |reason: String| CommandError::SipPassword {
+        path: path.to_owned(),
+        reason,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| refuse(e.to_string()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(refuse(format!(
+                "it is readable by others (mode {:o}); make it readable by its owner only: chmod 600",
+                mode & 0o777
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?;
+    let password = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\r');
+    if password.is_empty() {
+        return Err(refuse("its first line is empty".to_owned()));
+    }
+    Ok(presence_sources::graph::secret::Secret::new(password))
 }
 
 /// Resolves on a Ctrl-C during shutdown (never, if Ctrl-C cannot be listened for).

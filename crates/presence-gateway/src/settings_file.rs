@@ -2,7 +2,10 @@
 //! line, one `key = value` a line, named as the flags are without the leading dashes
 //! (`listen = "0.0.0.0:50051"`, `token_file = "token.txt"`, `max_subscriptions = 500`,
 //! `allow_plaintext_off_loopback = true`). Relative paths are relative to the file's
-//! folder. A flag given on the command line wins over the file.
+//! folder. A flag given on the command line wins over the file. The SIP SIMPLE options
+//! may sit in a `[SipSimple]` section without their `sip_` prefix (`server`, `port`,
+//! `transport`, `domain`, `user`, `password_file`, `uri_template`, `expires_secs`,
+//! `no_dialogs`, `subscribes_per_sec`).
 //!
 //! The Windows service reads `%ProgramData%\UCX\Presence Gateway\gateway.toml`;
 //! elsewhere `--settings FILE` names one (the systemd unit uses
@@ -13,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Keys whose values are paths (made absolute against the file's folder).
 const PATH_KEYS: &[&str] = &[
+    "sip_password_file",
     "config",
     "token_file",
     "tls_cert",
@@ -70,7 +74,18 @@ pub fn read_as_args(
             })?;
     let folder = path.parent().unwrap_or(Path::new("."));
     let mut args = Vec::new();
+    // `[SipSimple]` (or `[sip_simple]`) holds the `sip_` options without the prefix:
+    // `server = "pbx01"` is `sip_server = "pbx01"`.
+    let mut entries: Vec<(String, toml::Value)> = Vec::new();
     for (key, value) in table {
+        match value {
+            toml::Value::Table(section) if key == "SipSimple" || key == "sip_simple" => {
+                entries.extend(section.into_iter().map(|(k, v)| (format!("sip_{k}"), v)));
+            }
+            value => entries.push((key, value)),
+        }
+    }
+    for (key, value) in entries {
         if skip(&key) {
             continue;
         }
@@ -151,6 +166,29 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         assert_eq!(pairs, expected);
+
+        std::fs::write(
+            &path,
+            "users = 5\n[SipSimple]\nserver = \"pbx01\"\ntransport = \"tcp\"\npassword_file = \"sip.pw\"\n",
+        )
+        .expect("write");
+        let args: Vec<String> = read_as_args(&path, &|_| false)
+            .expect("read")
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let pw = dir.path().join("sip.pw").display().to_string();
+        for pair in [
+            ["--sip-server", "pbx01"],
+            ["--sip-transport", "tcp"],
+            ["--sip-password-file", pw.as_str()],
+            ["--users", "5"],
+        ] {
+            assert!(
+                args.windows(2).any(|w| w[0] == pair[0] && w[1] == pair[1]),
+                "{pair:?} in {args:?}"
+            );
+        }
 
         std::fs::write(&path, "listen = [\"a\"]\n").expect("write");
         let err = read_as_args(&path, &|_| false).expect_err("an array");

@@ -13,6 +13,7 @@ use super::{Simulator, SimulatorConfig};
 /// dropped by everyone else or the task is aborted.
 pub fn spawn(hub: Arc<PresenceHub>, config: SimulatorConfig) -> tokio::task::JoinHandle<()> {
     let now = SystemTime::now();
+    let simulate_sip = config.simulate_sip;
     let mut simulator = Simulator::new(config, now);
     hub.apply_directory(
         simulator
@@ -23,9 +24,11 @@ pub fn spawn(hub: Arc<PresenceHub>, config: SimulatorConfig) -> tokio::task::Joi
     );
     let initial = simulator.current_presence();
     hub.publish(Technology::MsTeams, initial.teams);
-    hub.publish(Technology::SipSimple, initial.sip);
     hub.set_source_health(Technology::MsTeams, SourceState::Live, "simulated");
-    hub.set_source_health(Technology::SipSimple, SourceState::Live, "simulated");
+    if simulate_sip {
+        hub.publish(Technology::SipSimple, initial.sip);
+        hub.set_source_health(Technology::SipSimple, SourceState::Live, "simulated");
+    }
     tracing::info!(users = simulator.people.len(), "simulated company loaded");
     tokio::spawn(async move {
         let tick = Duration::from_millis(100);
@@ -40,7 +43,9 @@ pub fn spawn(hub: Arc<PresenceHub>, config: SimulatorConfig) -> tokio::task::Joi
             let changes = simulator.step(now, elapsed);
             hub.apply_directory(changes.directory);
             hub.publish(Technology::MsTeams, changes.teams);
-            hub.publish(Technology::SipSimple, changes.sip);
+            if simulate_sip {
+                hub.publish(Technology::SipSimple, changes.sip);
+            }
         }
     })
 }

@@ -49,6 +49,9 @@ pub struct SimulatorConfig {
     pub idle_after: Duration,
     /// How long an idle state lasts before Offline.
     pub offline_after_idle: Duration,
+    /// Also simulate the telephony platform's SIP SIMPLE presence (off when a real SIP
+    /// source runs beside the simulated directory).
+    pub simulate_sip: bool,
 }
 
 impl Default for SimulatorConfig {
@@ -60,6 +63,7 @@ impl Default for SimulatorConfig {
             directory_changes_per_min: 3.0,
             idle_after: Duration::from_secs(60),
             offline_after_idle: Duration::from_secs(180),
+            simulate_sip: true,
         }
     }
 }
