@@ -339,3 +339,74 @@ async fn short_expiry_is_refreshed_and_a_restarted_server_is_recovered() {
     .await;
     source.abort();
 }
+
+/// How long a whole company takes to reach its first complete SIP state: every
+/// colleague published, then the watcher started. Short in `cargo test` (200
+/// colleagues); `SIP_SCALE_COLLEAGUES=10000 SIP_SCALE_RATE=1000` for the long form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_company_reaches_its_first_complete_state() {
+    let colleagues: usize = std::env::var("SIP_SCALE_COLLEAGUES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let rate: u32 = std::env::var("SIP_SCALE_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let Some(kamailio) = Kamailio::start(KamailioOptions {
+        shared_memory_mb: 512,
+        ..KamailioOptions::default()
+    }) else {
+        return;
+    };
+    let hub = PresenceHub::new(HubSettings {
+        winning_technology: WinningTechnology::SipSimple,
+        ms_teams_enabled: true,
+    });
+    let upns: Vec<String> = (0..colleagues)
+        .map(|n| format!("user{n}@contoso.com"))
+        .collect();
+    hub.apply_directory(
+        upns.iter()
+            .map(|upn| {
+                DirectoryUpdate::Upsert(Colleague {
+                    id: upn.clone(),
+                    upn: upn.clone(),
+                    display_name: upn.clone(),
+                    ..Colleague::default()
+                })
+            })
+            .collect(),
+    );
+    let published = Instant::now();
+    let mut phone = Phone::new(&kamailio).await;
+    for upn in &upns {
+        phone
+            .publish(
+                &uri(upn),
+                "presence",
+                &pidf(&uri(upn), "open", &["away"], None),
+            )
+            .await;
+    }
+    eprintln!("{colleagues} publications in {:?}", published.elapsed());
+    let mut config = config(&kamailio, SipTransport::Udp);
+    config.subscribes_per_sec = rate;
+    let started = Instant::now();
+    let source = sip::spawn(hub.clone(), config).await.expect("starts");
+    let limit = Duration::from_secs(60 + 2 * colleagues as u64 / u64::from(rate).max(1));
+    let took = wait_until("every colleague's first state", limit, || {
+        let view = hub.view();
+        (0..view.slot_count()).all(|slot| {
+            view.entry(slot)
+                .is_none_or(|e| e.presence.availability == Availability::Away)
+        })
+    })
+    .await;
+    eprintln!(
+        "{colleagues} colleagues ({} subscriptions, {rate} SUBSCRIBEs/s): first complete state in {:?} after the start",
+        colleagues * 2,
+        took.max(started.elapsed().min(took))
+    );
+    source.abort();
+}

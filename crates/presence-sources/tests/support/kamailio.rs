@@ -26,6 +26,8 @@ pub struct KamailioOptions {
     pub auth: Option<(&'static str, &'static str)>,
     /// The longest subscription granted.
     pub max_expires: u32,
+    /// Shared memory, in MB (20,000 subscriptions need a few hundred).
+    pub shared_memory_mb: u32,
 }
 
 impl Default for KamailioOptions {
@@ -33,6 +35,7 @@ impl Default for KamailioOptions {
         Self {
             auth: None,
             max_expires: 3600,
+            shared_memory_mb: 64,
         }
     }
 }
@@ -103,7 +106,9 @@ impl Kamailio {
         command
             .arg("-f")
             .arg(config_path())
-            .args(["-DD", "-E", "-m", "64", "-M", "8"])
+            .args(["-DD", "-E", "-M", "8"])
+            .arg("-m")
+            .arg(self.options.shared_memory_mb.to_string())
             .arg("-A")
             .arg(format!("SIP_PORT={}", self.port))
             .arg("-A")
