@@ -226,6 +226,10 @@ struct ServeArgs {
     /// SIP SIMPLE: do not subscribe to the dialog event (telephony state).
     #[arg(long)]
     sip_no_dialogs: bool,
+    /// SIP SIMPLE: a resource list (RFC 4662) on the server holding the colleagues,
+    /// e.g. sip:ucx-all@contoso.com: their presence comes through this one subscription.
+    #[arg(long)]
+    sip_rls_uri: Option<String>,
     /// SIP SIMPLE: new SUBSCRIBEs per second at most (the first pass over the company).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     sip_subscribes_per_sec: u32,
@@ -757,6 +761,7 @@ fn sip_config(
     config.expires = Duration::from_secs(args.sip_expires_secs);
     config.watch_dialogs = !args.sip_no_dialogs;
     config.subscribes_per_sec = args.sip_subscribes_per_sec;
+    config.rls_uri.clone_from(&args.sip_rls_uri);
     if let Some(path) = &args.sip_password_file {
         config.password = Some(read_password_file(path)?);
     }

@@ -410,3 +410,65 @@ async fn a_whole_company_reaches_its_first_complete_state() {
     );
     source.abort();
 }
+
+/// One resource list subscription (RFC 4662) brings the presence of everyone on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_list_brings_everyone_in_one_subscription() {
+    let list = "sip:front-desk@contoso.com".to_owned();
+    let Some(kamailio) = Kamailio::start(KamailioOptions {
+        rls_list: Some((
+            "sip:gateway@contoso.com".to_owned(),
+            list.clone(),
+            vec![uri(ANNA), uri(MARCO), uri(JOSE)],
+        )),
+        ..KamailioOptions::default()
+    }) else {
+        return;
+    };
+    let hub = hub();
+    let mut phone = Phone::new(&kamailio).await;
+    phone
+        .publish(
+            &uri(ANNA),
+            "presence",
+            &pidf(&uri(ANNA), "open", &["meeting"], None),
+        )
+        .await;
+    phone
+        .publish(
+            &uri(JOSE),
+            "presence",
+            &pidf(&uri(JOSE), "closed", &[], None),
+        )
+        .await;
+    let mut config = config(&kamailio, SipTransport::Tcp);
+    config.rls_uri = Some(list);
+    config.watch_dialogs = false;
+    let source = sip::spawn(hub.clone(), config).await.expect("starts");
+    wait_until("everyone on the list", Duration::from_secs(15), || {
+        shown(&hub, ANNA)
+            == (
+                Availability::Busy,
+                Activity::InAMeeting,
+                Technology::SipSimple,
+            )
+            && shown(&hub, JOSE).0 == Availability::Offline
+    })
+    .await;
+    // A change comes through the list subscription too.
+    phone
+        .publish(
+            &uri(ANNA),
+            "presence",
+            &pidf(&uri(ANNA), "open", &["on-the-phone"], None),
+        )
+        .await;
+    wait_until(
+        "Anna's change through the list",
+        Duration::from_secs(10),
+        || shown(&hub, ANNA).1 == Activity::InACall,
+    )
+    .await;
+    assert_eq!(shown(&hub, MARCO).0, Availability::PresenceUnknown);
+    source.abort();
+}

@@ -65,6 +65,9 @@ pub struct SipConfig {
     /// New SUBSCRIBEs sent per second at most (the first pass over a company, and
     /// recoveries).
     pub subscribes_per_sec: u32,
+    /// A resource list (RFC 4662) on the server holding the colleagues: their presence
+    /// then comes through this one subscription instead of one each.
+    pub rls_uri: Option<String>,
 }
 
 impl SipConfig {
@@ -82,6 +85,7 @@ impl SipConfig {
             expires: Duration::from_secs(3600),
             watch_dialogs: true,
             subscribes_per_sec: 200,
+            rls_uri: None,
         }
     }
 }

@@ -10,6 +10,9 @@ use presence_domain::{Activity, Availability};
 /// Largest body read (a PIDF of one person is a few hundred bytes).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Largest RLS NOTIFY body read (a full state of a large list).
+pub const MAX_LIST_BODY_BYTES: usize = 16 * 1024 * 1024;
+
 /// The rich presence of one PIDF document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RichPresence {
@@ -36,12 +39,21 @@ pub enum BodyError {
 }
 
 fn parse<'a>(body: &'a str, root: &'static str) -> Result<roxmltree::Document<'a>, BodyError> {
-    if body.len() > MAX_BODY_BYTES {
+    parse_within(body, root, MAX_BODY_BYTES, 10_000)
+}
+
+fn parse_within<'a>(
+    body: &'a str,
+    root: &'static str,
+    max_bytes: usize,
+    max_nodes: u32,
+) -> Result<roxmltree::Document<'a>, BodyError> {
+    if body.len() > max_bytes {
         return Err(BodyError::TooLarge(body.len()));
     }
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
-        nodes_limit: 10_000,
+        nodes_limit: max_nodes,
         ..roxmltree::ParsingOptions::default()
     };
     let document = roxmltree::Document::parse_with_options(body, options)
@@ -97,6 +109,130 @@ pub fn parse_pidf(body: &str) -> Result<RichPresence, BodyError> {
         }
     }
     Ok(rich)
+}
+
+/// One resource of a resource list NOTIFY (RFC 4662).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListResource {
+    /// The resource's SIP URI, as the list names it.
+    pub uri: String,
+    /// Its subscription: `active`, `pending` or `terminated` (empty when not said).
+    pub state: String,
+    /// Its presence, when the NOTIFY carried a readable PIDF part for it.
+    pub rich: Option<RichPresence>,
+}
+
+/// A resource list NOTIFY: `multipart/related` with an RLMI part and one part per
+/// resource instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListNotify {
+    /// `fullState="true"`: every resource of the list is here.
+    pub is_full: bool,
+    pub resources: Vec<ListResource>,
+}
+
+/// A MIME parameter of a `Content-Type` value (`boundary`, `type`, `start`).
+fn content_type_param(content_type: &str, name: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// The parts of a multipart body: (headers, body) each, headers lower-cased by name.
+fn multipart_parts<'a>(body: &'a str, boundary: &str) -> Vec<(Vec<(String, String)>, &'a str)> {
+    let delimiter = format!("--{boundary}");
+    let mut parts = Vec::new();
+    for chunk in body.split(delimiter.as_str()).skip(1) {
+        if chunk.starts_with("--") {
+            break;
+        }
+        let chunk = chunk.trim_start_matches(['\r', '\n']);
+        let (head, content) = chunk
+            .split_once("\r\n\r\n")
+            .or_else(|| chunk.split_once("\n\n"))
+            .unwrap_or(("", chunk));
+        let headers = head
+            .lines()
+            .filter_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+            })
+            .collect();
+        parts.push((headers, content.trim_end_matches(['\r', '\n'])));
+    }
+    parts
+}
+
+/// Reads a resource list NOTIFY body.
+pub fn parse_list_notify(content_type: &str, body: &str) -> Result<ListNotify, BodyError> {
+    if body.len() > MAX_LIST_BODY_BYTES {
+        return Err(BodyError::TooLarge(body.len()));
+    }
+    let boundary = content_type_param(content_type, "boundary")
+        .filter(|b| !b.is_empty())
+        .ok_or(BodyError::WrongDocument("multipart/related"))?;
+    let parts = multipart_parts(body, &boundary);
+    let header = |headers: &[(String, String)], name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let rlmi = parts
+        .iter()
+        .find(|(headers, _)| {
+            header(headers, "content-type")
+                .to_ascii_lowercase()
+                .contains("rlmi+xml")
+        })
+        .ok_or(BodyError::WrongDocument("rlmi"))?;
+    let max_nodes = u32::try_from(rlmi.1.len() / 4)
+        .unwrap_or(u32::MAX)
+        .max(10_000);
+    let document = parse_within(rlmi.1, "list", MAX_LIST_BODY_BYTES, max_nodes)?;
+    let root = document.root_element();
+    let mut notify = ListNotify {
+        is_full: root
+            .attribute("fullState")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1"),
+        resources: Vec::new(),
+    };
+    let by_cid: std::collections::HashMap<String, &str> = parts
+        .iter()
+        .map(|(headers, content)| {
+            let cid = header(headers, "content-id");
+            (cid.trim_matches(['<', '>']).to_owned(), *content)
+        })
+        .collect();
+    for resource in root
+        .children()
+        .filter(|n| n.is_element() && n.tag_name().name() == "resource")
+    {
+        let Some(uri) = resource.attribute("uri") else {
+            continue;
+        };
+        let instance = resource
+            .children()
+            .find(|n| n.is_element() && n.tag_name().name() == "instance");
+        let state = instance
+            .and_then(|i| i.attribute("state"))
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let rich = instance
+            .and_then(|i| i.attribute("cid"))
+            .and_then(|cid| by_cid.get(cid.trim_matches(['<', '>'])))
+            .and_then(|content| parse_pidf(content).ok());
+        notify.resources.push(ListResource {
+            uri: uri.to_owned(),
+            state,
+            rich,
+        });
+    }
+    Ok(notify)
 }
 
 /// One dialog of a dialog-info document.
@@ -493,6 +629,34 @@ mod tests {
             .expect("doc"),
         );
         assert!(!line.is_on_the_phone());
+    }
+
+    #[test]
+    fn a_resource_list_notify_is_read_part_by_part() {
+        let anna = pidf("open", "<rpid:activities><rpid:away/></rpid:activities>");
+        let body = format!(
+            "--b1\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <rlmi@x>\r\nContent-Type: application/rlmi+xml;charset=\"UTF-8\"\r\n\r\n\
+<?xml version=\"1.0\"?><list xmlns=\"urn:ietf:params:xml:ns:rlmi\" uri=\"sip:desk@contoso.com\" version=\"0\" fullState=\"true\">\
+<resource uri=\"sip:anna.rossi@contoso.com\"><instance id=\"i1\" state=\"active\" cid=\"a1@x\"/></resource>\
+<resource uri=\"sip:marco.rossi@contoso.com\"><instance id=\"i2\" state=\"pending\"/></resource></list>\r\n\
+--b1\r\nContent-ID: <a1@x>\r\nContent-Type: application/pidf+xml\r\n\r\n{anna}\r\n--b1--\r\n"
+        );
+        let notify = parse_list_notify(
+            "Multipart/Related;type=\"application/rlmi+xml\";start=\"<rlmi@x>\";Boundary=\"b1\"",
+            &body,
+        )
+        .expect("list");
+        assert!(notify.is_full);
+        assert_eq!(notify.resources.len(), 2);
+        assert_eq!(notify.resources[0].uri, "sip:anna.rossi@contoso.com");
+        let state = sip_state(notify.resources[0].rich.as_ref(), false);
+        assert_eq!(state.availability, Availability::Away);
+        assert_eq!(notify.resources[1].state, "pending");
+        assert!(notify.resources[1].rich.is_none());
+        assert!(
+            parse_list_notify("multipart/related", &body).is_err(),
+            "no boundary"
+        );
     }
 
     #[test]

@@ -104,6 +104,9 @@ impl EventKind {
 
 type SubKey = (String, EventKind);
 
+/// The key of the resource list subscription (no UPN is `*`).
+const LIST_KEY: &str = "*";
+
 /// Where one subscription stands.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
@@ -206,7 +209,7 @@ impl Layer for NotifyLayer {
                 .trim()
                 .to_ascii_lowercase(),
             state: request.headers.get_named::<SubscriptionState>().ok(),
-            content_type: header(&Name::CONTENT_TYPE).to_ascii_lowercase(),
+            content_type: header(&Name::CONTENT_TYPE),
             body: String::from_utf8_lossy(&request.body).into_owned(),
             to_tag_of_server: request
                 .base_headers
@@ -320,6 +323,7 @@ pub async fn spawn(
         subs: HashMap::new(),
         by_call_id: HashMap::new(),
         people: HashMap::new(),
+        upn_of_uri: HashMap::new(),
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         directory_revision: None,
         is_authorised: false,
@@ -358,6 +362,8 @@ struct Watcher {
     subs: HashMap<SubKey, Subscription>,
     by_call_id: HashMap<String, SubKey>,
     people: HashMap<String, Person>,
+    /// Each watched SIP URI's colleague (lower case), for the resource list's NOTIFYs.
+    upn_of_uri: HashMap<String, String>,
     in_flight: Arc<Semaphore>,
     directory_revision: Option<u64>,
     /// The server accepted a SUBSCRIBE (so the password, if any, is right).
@@ -427,16 +433,22 @@ impl Watcher {
                 }
             }
         }
-        let events: &[EventKind] = if self.config.watch_dialogs {
-            &[EventKind::Presence, EventKind::Dialog]
-        } else {
-            &[EventKind::Presence]
+        let is_list = self.config.rls_uri.is_some();
+        let events: &[EventKind] = match (is_list, self.config.watch_dialogs) {
+            (false, true) => &[EventKind::Presence, EventKind::Dialog],
+            (false, false) => &[EventKind::Presence],
+            (true, true) => &[EventKind::Dialog],
+            (true, false) => &[],
         };
+        self.upn_of_uri = wanted
+            .iter()
+            .map(|(upn, uri)| (uri.to_ascii_lowercase(), upn.clone()))
+            .collect();
         // Gone, or their URI changed: forget (their subscriptions lapse at the server).
         let stale: Vec<SubKey> = self
             .subs
             .iter()
-            .filter(|((upn, _), sub)| wanted.get(upn) != Some(&sub.uri))
+            .filter(|((upn, _), sub)| upn != LIST_KEY && wanted.get(upn) != Some(&sub.uri))
             .map(|(key, _)| key.clone())
             .collect();
         for key in stale {
@@ -446,6 +458,25 @@ impl Watcher {
             self.people.remove(&key.0);
         }
         let now = Instant::now();
+        if let Some(list_uri) = self.config.rls_uri.clone() {
+            let key = (LIST_KEY.to_owned(), EventKind::Presence);
+            if !self.subs.contains_key(&key) {
+                let call_id = self.new_tag("c");
+                let sub = Subscription {
+                    uri: list_uri,
+                    call_id: call_id.clone(),
+                    from_tag: self.new_tag("f"),
+                    to_tag: None,
+                    cseq: 0,
+                    last_notify: None,
+                    sent_at: None,
+                    phase: Phase::Due { at: now },
+                    failures: 0,
+                };
+                self.by_call_id.insert(call_id, key.clone());
+                self.subs.insert(key, sub);
+            }
+        }
         for (upn, uri) in wanted {
             for &event in events {
                 let key = (upn.clone(), event);
@@ -545,6 +576,7 @@ impl Watcher {
                 contact: self.contact.clone(),
                 server_uri: self.server_uri.clone(),
                 is_refresh,
+                is_list: key.0 == LIST_KEY,
             };
             if !self.is_authorised {
                 self.is_probing = true;
@@ -663,6 +695,16 @@ impl Watcher {
     }
 
     fn forget_state(&mut self, key: &SubKey) {
+        if key.0 == LIST_KEY {
+            let everyone: Vec<String> = self.people.keys().cloned().collect();
+            for upn in everyone {
+                if let Some(person) = self.people.get_mut(&upn) {
+                    person.rich = None;
+                }
+                self.republish(&upn);
+            }
+            return;
+        }
         if let Some(person) = self.people.get_mut(&key.0) {
             match key.1 {
                 EventKind::Presence => person.rich = None,
@@ -732,6 +774,10 @@ impl Watcher {
         if state == Some(SubStateValue::Pending) {
             return;
         }
+        if key.0 == LIST_KEY {
+            self.on_list_notify(&notify);
+            return;
+        }
         let body = notify.body.trim();
         let Some(person) = self.people.get_mut(&key.0) else {
             return;
@@ -762,6 +808,55 @@ impl Watcher {
             }
         }
         self.republish(&key.0);
+    }
+
+    /// A resource list NOTIFY: each resource's presence, for the colleague it names.
+    fn on_list_notify(&mut self, notify: &Notify) {
+        if notify.body.trim().is_empty() {
+            return;
+        }
+        let list = match pidf::parse_list_notify(&notify.content_type, &notify.body) {
+            Ok(list) => list,
+            Err(err) => {
+                tracing::warn!(%err, "unreadable resource list NOTIFY");
+                return;
+            }
+        };
+        let mut named: std::collections::HashSet<String> =
+            std::collections::HashSet::with_capacity(list.resources.len());
+        for resource in list.resources {
+            let Some(upn) = self
+                .upn_of_uri
+                .get(&resource.uri.to_ascii_lowercase())
+                .cloned()
+            else {
+                continue;
+            };
+            if let Some(person) = self.people.get_mut(&upn) {
+                person.rich = if resource.state == "terminated" {
+                    None
+                } else {
+                    resource.rich
+                };
+            }
+            self.republish(&upn);
+            named.insert(upn);
+        }
+        if list.is_full {
+            // Whoever the full state leaves out is not known through the list.
+            let left_out: Vec<String> = self
+                .people
+                .keys()
+                .filter(|upn| !named.contains(*upn))
+                .cloned()
+                .collect();
+            for upn in left_out {
+                if let Some(person) = self.people.get_mut(&upn) {
+                    person.rich = None;
+                }
+                self.republish(&upn);
+            }
+        }
     }
 
     /// Queues the colleague's SIP presence for the hub if it changed.
@@ -870,6 +965,8 @@ struct SubscribeRequest {
     contact: String,
     server_uri: String,
     is_refresh: bool,
+    /// A resource list subscription (RFC 4662).
+    is_list: bool,
 }
 
 impl SubscribeRequest {
@@ -907,7 +1004,15 @@ impl SubscribeRequest {
         headers.insert(Name::MAX_FORWARDS, "70");
         headers.insert_named(&Contact::new(NameAddr::uri(contact)));
         headers.insert_named(&Event::new(self.event.name()));
-        headers.insert(Name::ACCEPT, self.event.accept());
+        if self.is_list {
+            headers.insert(Name::SUPPORTED, "eventlist");
+            headers.insert(
+                Name::ACCEPT,
+                "multipart/related, application/rlmi+xml, application/pidf+xml",
+            );
+        } else {
+            headers.insert(Name::ACCEPT, self.event.accept());
+        }
         headers.insert_named(&Expires(
             u32::try_from(self.expires.as_secs()).unwrap_or(3600),
         ));

@@ -28,6 +28,9 @@ pub struct KamailioOptions {
     pub max_expires: u32,
     /// Shared memory, in MB (20,000 subscriptions need a few hundred).
     pub shared_memory_mb: u32,
+    /// A resource list: the watcher it belongs to (`sip:user@domain`: Kamailio looks
+    /// lists up by the subscriber), its URI, and the URIs it holds.
+    pub rls_list: Option<(String, String, Vec<String>)>,
 }
 
 impl Default for KamailioOptions {
@@ -36,6 +39,7 @@ impl Default for KamailioOptions {
             auth: None,
             max_expires: 3600,
             shared_memory_mb: 64,
+            rls_list: None,
         }
     }
 }
@@ -101,6 +105,9 @@ impl Kamailio {
         self.runs += 1;
         let db = self.dir.path().join(format!("db-{}", self.runs));
         copy_dir(Path::new("/usr/share/kamailio/dbtext/kamailio"), &db);
+        if let Some((owner, list, members)) = &self.options.rls_list {
+            write_rls_service(&db, owner, list, members);
+        }
         let log = std::fs::File::create(self.log_path()).expect("log");
         let mut command = Command::new(binary);
         command
@@ -115,9 +122,21 @@ impl Kamailio {
             .arg(format!("DB_URL=\"text://{}\"", db.display()))
             .arg("-A")
             .arg(format!("MAX_EXPIRES={}", self.options.max_expires))
+            .arg("-A")
+            .arg(format!(
+                "SERVER_ADDRESS=\"sip:presence@127.0.0.1:{}\"",
+                self.port
+            ))
+            .arg("-A")
+            .arg(format!("RLS_ADDRESS=\"sip:rls@127.0.0.1:{}\"", self.port))
+            .arg("-A")
+            .arg(format!("OUTBOUND_PROXY=\"sip:127.0.0.1:{}\"", self.port))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
+        if self.options.rls_list.is_some() {
+            command.arg("-A").arg("WITH_RLS");
+        }
         if let Some((algorithm, password)) = self.options.auth {
             command
                 .arg("-A")
@@ -191,6 +210,35 @@ impl Drop for Kamailio {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Adds `owner`'s rls-services document (RFC 4826) holding `list` to the db_text
+/// `xcap` table, where Kamailio's integrated XCAP server finds it (doc_type 8).
+fn write_rls_service(db: &Path, owner: &str, list: &str, members: &[String]) {
+    let (user, domain) = owner
+        .trim_start_matches("sip:")
+        .split_once('@')
+        .expect("sip:user@domain");
+    let entries: String = members
+        .iter()
+        .map(|m| format!("<rl:entry uri=\"{m}\"/>"))
+        .collect();
+    let doc = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rls-services xmlns=\"urn:ietf:params:xml:ns:rls-services\" xmlns:rl=\"urn:ietf:params:xml:ns:resource-lists\"><service uri=\"{list}\"><list name=\"desk\">{entries}</list><packages><package>presence</package></packages></service></rls-services>"
+    );
+    // db_text: ':' separates columns, '\\' escapes.
+    let escape = |text: &str| text.replace('\\', "\\\\").replace(':', "\\:");
+    let row = format!(
+        "1:{}:{}:{}:8:etag-1:0:{}:0\n",
+        escape(user),
+        escape(domain),
+        escape(&doc),
+        escape(&format!("rls-services/users/{list}/index"))
+    );
+    let path = db.join("xcap");
+    let mut table = std::fs::read_to_string(&path).expect("xcap table");
+    table.push_str(&row);
+    std::fs::write(&path, table).expect("xcap row");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
