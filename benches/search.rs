@@ -6,6 +6,10 @@
 use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+/// Queries with one typo in a surname, shared with `presence-sources`' ranking test.
+#[path = "../crates/presence-sources/tests/support/typo_queries.rs"]
+mod typo_queries;
 use presence_domain::search::SearchIndex;
 use presence_sources::simulator::{Simulator, SimulatorConfig};
 
@@ -109,5 +113,54 @@ fn search_per_keystroke(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, search_per_keystroke);
+/// Typo ranking over 100,000 colleagues: how long 400 queries with one typo in the
+/// surname take, and how many find the person meant in the first ten (the test in
+/// `crates/presence-sources/tests/typo_ranking.rs` holds it to 99 %).
+fn typo_ranking(c: &mut Criterion) {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let directory = Simulator::new(
+        SimulatorConfig {
+            users: 100_000,
+            seed: 1,
+            ..Default::default()
+        },
+        now,
+    )
+    .directory();
+    let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
+    let addresses = |key: u32| {
+        let c = &directory[key as usize];
+        [c.upn.as_str(), c.mail.as_str()]
+    };
+    let queries = typo_queries::typo_queries(&directory, 400, 7);
+    let mut out = Vec::with_capacity(100_000);
+    let found = queries
+        .iter()
+        .filter(|q| {
+            index.search(&q.query, &mut out, addresses);
+            typo_queries::is_found(q, &out, &directory)
+        })
+        .count();
+    println!(
+        "typo ranking: {found} of {} queries find whom they meant in the first ten ({:.1} %)",
+        queries.len(),
+        100.0 * found as f64 / queries.len() as f64
+    );
+    let mut group = c.benchmark_group("typo_ranking_100k");
+    group.throughput(Throughput::Elements(queries.len() as u64));
+    group.bench_function("queries_with_one_typo", |b| {
+        b.iter(|| {
+            queries
+                .iter()
+                .map(|q| {
+                    index.search(&q.query, &mut out, addresses);
+                    out.len()
+                })
+                .sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, search_per_keystroke, typo_ranking);
 criterion_main!(benches);

@@ -296,14 +296,60 @@ impl SearchIndex {
                             .prefix_distance(token, word, max_edits)
                             <= max_edits
                     {
-                        self.scratch.apply(postings, expected, i == 0, fuzzy_rank);
+                        let edits = self.scratch.edit_rows.word_distance(token, word, max_edits);
+                        let whole_word_edits = (edits <= max_edits).then_some(edits);
+                        self.scratch.apply(postings, expected, i == 0, |field| {
+                            fuzzy_rank(field, whole_word_edits)
+                        });
                     }
                 });
             }
+            self.first_letter_typos(token, expected, i == 0, max_edits);
         }
 
         let done = base + tokens.len() as u32;
         self.collect_ranked(done, &normalized_query, out);
+    }
+
+    /// Words the token reaches only through a typo in its first letter ("nernard",
+    /// "ontaine", "umuller", "omreau"): the main typo scan looks only at words that start
+    /// as the token does. Each case narrows to a few short ranges of the sorted names:
+    /// the first letter replaced or missing (one range per letter), an extra letter in
+    /// front, the first two swapped.
+    fn first_letter_typos(&mut self, token: &str, expected: u32, is_first: bool, max_edits: usize) {
+        let t = token.as_bytes();
+        if !token.is_ascii() || t.len() < 4 {
+            return;
+        }
+        let mut prefixes: Vec<String> = Vec::with_capacity(2 * 26 + 2);
+        for c in b'a'..=b'z' {
+            if c == t[0] {
+                continue;
+            }
+            // Replaced: c + token[1..]; missing: c + token.
+            prefixes.push(format!("{}{}", c as char, &token[1..3]));
+            prefixes.push(format!("{}{}", c as char, &token[..2]));
+        }
+        // An extra letter in front; the first two swapped.
+        prefixes.push(token[1..4].to_owned());
+        prefixes.push(format!("{}{}{}", t[1] as char, t[0] as char, t[2] as char));
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let vocabulary = &self.vocabularies[0];
+        for prefix in &prefixes {
+            if prefix.as_bytes()[0] == t[0] {
+                continue;
+            }
+            let next = next_prefix(prefix);
+            vocabulary.for_each_in_range(prefix, Some(&next), |word, postings| {
+                let distance = self.scratch.edit_rows.word_distance(token, word, max_edits);
+                if distance <= max_edits {
+                    self.scratch.apply(postings, expected, is_first, |field| {
+                        fuzzy_rank(field, Some(distance))
+                    });
+                }
+            });
+        }
     }
 
     /// Merges documents added since the last search into the name order.

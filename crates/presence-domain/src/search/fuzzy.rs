@@ -50,6 +50,43 @@ impl EditRows {
     }
 }
 
+impl EditRows {
+    /// Optimal-string-alignment distance between `token` and the whole of `word`;
+    /// stops early (returning more than `max_edits`) once it must exceed it.
+    pub(super) fn word_distance(&mut self, token: &str, word: &str, max_edits: usize) -> usize {
+        if word.len().abs_diff(token.len()) > max_edits {
+            return max_edits + 1;
+        }
+        let t = token.as_bytes();
+        let w = word.as_bytes();
+        self.before.clear();
+        self.previous.clear();
+        self.previous.extend(0..=w.len());
+        for i in 1..=t.len() {
+            self.current.clear();
+            self.current.push(i);
+            let mut row_min = i;
+            for j in 1..=w.len() {
+                let cost = usize::from(t[i - 1] != w[j - 1]);
+                let mut value = (self.previous[j] + 1)
+                    .min(self.current[j - 1] + 1)
+                    .min(self.previous[j - 1] + cost);
+                if i > 1 && j > 1 && t[i - 1] == w[j - 2] && t[i - 2] == w[j - 1] {
+                    value = value.min(self.before[j - 2] + 1);
+                }
+                row_min = row_min.min(value);
+                self.current.push(value);
+            }
+            if row_min > max_edits {
+                return row_min;
+            }
+            std::mem::swap(&mut self.before, &mut self.previous);
+            std::mem::swap(&mut self.previous, &mut self.current);
+        }
+        self.previous[w.len()]
+    }
+}
+
 /// Typos forgiven: none below four letters, one up to seven, two from eight.
 pub(super) fn allowed_edits(token: &str) -> usize {
     if token.bytes().all(|b| b.is_ascii_digit()) {
@@ -89,5 +126,25 @@ mod tests {
         assert_eq!(&ranked[1..], [0, 1]);
         // "anna": Anna Rossi (exact given name) before Rosa Annunziata (prefix).
         assert_eq!(find(&mut index, "anna"), [0, 4]);
+    }
+
+    #[test]
+    fn a_typo_in_the_first_letter_still_finds_the_name() {
+        let mut index = index();
+        for query in ["tossi", "ossi", "krossi", "orssi", "anna tossi"] {
+            let found = find(&mut index, query);
+            assert!(found.contains(&0), "{query}: {found:?}");
+        }
+        assert_eq!(find(&mut index, "anna ossi"), [0]);
+    }
+
+    #[test]
+    fn one_typo_ranks_above_two_and_a_whole_word_above_a_beginning() {
+        let mut rows = super::EditRows::default();
+        assert_eq!(rows.word_distance("martn", "martin", 1), 1);
+        assert_eq!(rows.word_distance("maritn", "martin", 1), 1);
+        assert!(rows.word_distance("martn", "martinez", 1) > 1);
+        assert_eq!(rows.prefix_distance("martn", "martinez", 1), 1);
+        assert_eq!(rows.word_distance("rodriues", "rodriguez", 2), 2);
     }
 }

@@ -6,8 +6,8 @@ use super::fuzzy::EditRows;
 use super::{DOC_MASK, FIELD_SHIFT, Field, MAX_TOKENS, SearchIndex};
 
 /// Rank buckets; higher is better.
-const RANKS: usize = 10;
-const RANK_WHOLE_PREFIX: u8 = 9;
+const RANKS: usize = 11;
+const RANK_WHOLE_PREFIX: u8 = 10;
 
 /// Memory one search leaves to the next, sized to the documents.
 #[derive(Default)]
@@ -101,18 +101,25 @@ impl SearchIndex {
 
 pub(super) fn prefix_rank(field: Field, is_exact: bool) -> u8 {
     match (field, is_exact) {
-        (Field::Name | Field::Upn, true) => 8,
-        (Field::Name, false) => 7,
-        (Field::Upn, false) => 6,
-        (Field::Other, true) => 5,
-        (Field::Other, false) => 4,
+        (Field::Name | Field::Upn, true) => 9,
+        (Field::Name, false) => 8,
+        (Field::Upn, false) => 7,
+        (Field::Other, true) => 6,
+        (Field::Other, false) => 5,
     }
 }
 
-pub(super) fn fuzzy_rank(field: Field) -> u8 {
-    match field {
-        Field::Name | Field::Upn => 2,
-        Field::Other => 1,
+/// A word within the allowed typos of the query word: as a whole word ("martn" for
+/// "martin") it ranks above one whose beginning only is close ("martn" for "martinez"),
+/// and one typo away above two, so the person meant comes before the thousands a
+/// common name's typo also reaches. `whole_word_edits` is the typos to the whole word,
+/// when within those allowed.
+pub(super) fn fuzzy_rank(field: Field, whole_word_edits: Option<usize>) -> u8 {
+    match (field, whole_word_edits) {
+        (Field::Name | Field::Upn, Some(0 | 1)) => 4,
+        (Field::Name | Field::Upn, Some(_)) => 3,
+        (Field::Name | Field::Upn, None) => 2,
+        (Field::Other, _) => 1,
     }
 }
 
