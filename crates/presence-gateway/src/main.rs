@@ -198,12 +198,16 @@ struct ServeArgs {
     /// beside --source; without it, no SIP source (or the simulator's).
     #[arg(long)]
     sip_server: Option<String>,
-    /// SIP SIMPLE: the server's port.
-    #[arg(long, default_value_t = 5060)]
-    sip_port: u16,
-    /// SIP SIMPLE: udp or tcp.
-    #[arg(long, default_value = "udp", value_parser = ["udp", "tcp"])]
+    /// SIP SIMPLE: the server's port (default 5060; 5061 with tls).
+    #[arg(long)]
+    sip_port: Option<u16>,
+    /// SIP SIMPLE: udp, tcp or tls.
+    #[arg(long, default_value = "udp", value_parser = ["udp", "tcp", "tls"])]
     sip_transport: String,
+    /// SIP SIMPLE with tls: a PEM file of extra CA certificates to trust (a company
+    /// CA), besides the system's.
+    #[arg(long)]
+    sip_ca_file: Option<PathBuf>,
     /// SIP SIMPLE: the domain of the colleagues' SIP URIs and of the watcher's own
     /// (default: the server's name).
     #[arg(long)]
@@ -754,8 +758,12 @@ fn sip_config(
     use presence_sources::sip::{SipConfig, SipTransport, UriTemplate};
     let domain = args.sip_domain.clone().unwrap_or_else(|| server.to_owned());
     let mut config = SipConfig::new(server, &domain);
-    config.port = args.sip_port;
     config.transport = SipTransport::parse(&args.sip_transport).unwrap_or_default();
+    config.port = args.sip_port.unwrap_or(match config.transport {
+        SipTransport::Tls => 5061,
+        SipTransport::Udp | SipTransport::Tcp => 5060,
+    });
+    config.tls_ca_file.clone_from(&args.sip_ca_file);
     config.user.clone_from(&args.sip_user);
     config.uri_template = UriTemplate::parse(&args.sip_uri_template)?;
     config.expires = Duration::from_secs(args.sip_expires_secs);

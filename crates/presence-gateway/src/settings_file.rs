@@ -4,8 +4,8 @@
 //! `allow_plaintext_off_loopback = true`). Relative paths are relative to the file's
 //! folder. A flag given on the command line wins over the file. The SIP SIMPLE options
 //! may sit in a `[SipSimple]` section without their `sip_` prefix (`server`, `port`,
-//! `transport`, `domain`, `user`, `password_file`, `uri_template`, `expires_secs`,
-//! `no_dialogs`, `subscribes_per_sec`).
+//! `transport`, `domain`, `user`, `password_file`, `ca_file`, `uri_template`,
+//! `expires_secs`, `no_dialogs`, `subscribes_per_sec`, `rls_uri`).
 //!
 //! The Windows service reads `%ProgramData%\UCX\Presence Gateway\gateway.toml`;
 //! elsewhere `--settings FILE` names one (the systemd unit uses
@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 /// Keys whose values are paths (made absolute against the file's folder).
 const PATH_KEYS: &[&str] = &[
     "sip_password_file",
+    "sip_ca_file",
     "config",
     "token_file",
     "tls_cert",

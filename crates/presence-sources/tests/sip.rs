@@ -472,3 +472,51 @@ async fn a_resource_list_brings_everyone_in_one_subscription() {
     assert_eq!(shown(&hub, MARCO).0, Availability::PresenceUnknown);
     source.abort();
 }
+
+/// SIP over TLS: the server's certificate checked against a company CA, NOTIFYs back
+/// over the same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_over_tls_with_a_company_ca() {
+    let Some(kamailio) = Kamailio::start(KamailioOptions {
+        tls: true,
+        ..KamailioOptions::default()
+    }) else {
+        return;
+    };
+    let hub = hub();
+    let mut config = config(&kamailio, SipTransport::Tls);
+    config.port = kamailio.tls_port;
+    config.tls_ca_file = Some(kamailio.ca_file());
+    let source = sip::spawn(hub.clone(), config).await.expect("starts");
+    let mut phone = Phone::new(&kamailio).await;
+    phone
+        .publish(
+            &uri(ANNA),
+            "presence",
+            &pidf(&uri(ANNA), "open", &["away"], None),
+        )
+        .await;
+    wait_until("Anna away, over TLS", Duration::from_secs(10), || {
+        shown(&hub, ANNA) == (Availability::Away, Activity::Away, Technology::SipSimple)
+    })
+    .await;
+    source.abort();
+
+    // Without the company CA the server is not trusted: no presence, a stale source.
+    let hub = self::hub();
+    let mut untrusting = self::config(&kamailio, SipTransport::Tls);
+    untrusting.port = kamailio.tls_port;
+    let source = sip::spawn(hub.clone(), untrusting).await.expect("starts");
+    wait_until(
+        "stale: the certificate is not trusted",
+        Duration::from_secs(10),
+        || {
+            sip_health(&hub).is_some_and(|(state, detail)| {
+                state == SourceState::Stale && detail.contains("no answer")
+            })
+        },
+    )
+    .await;
+    assert_eq!(shown(&hub, ANNA).0, Availability::PresenceUnknown);
+    source.abort();
+}

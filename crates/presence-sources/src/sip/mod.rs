@@ -24,6 +24,8 @@ pub enum SipTransport {
     #[default]
     Udp,
     Tcp,
+    /// TLS over TCP (`sips` servers usually listen on 5061).
+    Tls,
 }
 
 impl SipTransport {
@@ -31,6 +33,7 @@ impl SipTransport {
         match text.to_ascii_lowercase().as_str() {
             "udp" => Some(Self::Udp),
             "tcp" => Some(Self::Tcp),
+            "tls" => Some(Self::Tls),
             _ => None,
         }
     }
@@ -39,6 +42,7 @@ impl SipTransport {
         match self {
             Self::Udp => "udp",
             Self::Tcp => "tcp",
+            Self::Tls => "tls",
         }
     }
 }
@@ -68,6 +72,9 @@ pub struct SipConfig {
     /// A resource list (RFC 4662) on the server holding the colleagues: their presence
     /// then comes through this one subscription instead of one each.
     pub rls_uri: Option<String>,
+    /// With TLS: a PEM file of extra CA certificates to trust (a company CA), besides
+    /// the system's.
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 impl SipConfig {
@@ -86,6 +93,7 @@ impl SipConfig {
             watch_dialogs: true,
             subscribes_per_sec: 200,
             rls_uri: None,
+            tls_ca_file: None,
         }
     }
 }

@@ -77,6 +77,11 @@ pub enum SipSetupError {
     },
     #[error("the watcher's SIP URI {0:?} is not valid")]
     BadUri(String),
+    #[error("cannot read the SIP server's CA file {path}: {reason}")]
+    CaFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 /// The two event packages watched.
@@ -265,28 +270,12 @@ pub async fn spawn(
                 })?;
             handle.bound()
         }
-        SipTransport::Tcp => {
-            // The server may open its own connection to the Contact for NOTIFYs.
-            let probe =
-                std::net::TcpListener::bind(SocketAddr::new(local_ip, 0)).map_err(|source| {
-                    SipSetupError::Bind {
-                        transport: "tcp",
-                        source,
-                    }
-                })?;
-            let addr = probe.local_addr().map_err(|source| SipSetupError::Bind {
-                transport: "tcp",
-                source,
-            })?;
-            drop(probe);
-            builder
-                .listen_tcp(addr)
-                .await
-                .map_err(|source| SipSetupError::Bind {
-                    transport: "tcp",
-                    source,
-                })?;
-            addr
+        // Connections: NOTIFYs come back over the connection the SUBSCRIBE went out on
+        // (its address is the Contact), so nothing listens.
+        SipTransport::Tcp => SocketAddr::new(local_ip, 0),
+        SipTransport::Tls => {
+            builder.use_rustls_connector(tls_connector(config.tls_ca_file.as_deref())?);
+            SocketAddr::new(local_ip, 0)
         }
     };
     let endpoint = builder.build();
@@ -297,9 +286,17 @@ pub async fn spawn(
     let transport_param = match config.transport {
         SipTransport::Udp => "",
         SipTransport::Tcp => ";transport=tcp",
+        SipTransport::Tls => ";transport=tls",
     };
-    let contact = format!("sip:{}@{}{}", config.user, local, transport_param);
-    let server_uri = format!("sip:{server}{transport_param}");
+    let contact = ContactTemplate {
+        user: config.user.clone(),
+        transport_param,
+    };
+    // By name for TLS, so the certificate is checked against it.
+    let server_uri = match config.transport {
+        SipTransport::Tls => format!("sip:{}:{}{transport_param}", config.server, config.port),
+        _ => format!("sip:{server}{transport_param}"),
+    };
     let auth = config.password.as_ref().map(|password| {
         let mut credentials = DigestCredentials::new();
         credentials.set_default(DigestUser::new(
@@ -338,6 +335,58 @@ pub async fn spawn(
     Ok(tokio::spawn(watcher.run(notify_rx)))
 }
 
+/// The Contact of the watcher: its user at the address the request goes out from.
+#[derive(Debug, Clone)]
+struct ContactTemplate {
+    user: String,
+    transport_param: &'static str,
+}
+
+impl ContactTemplate {
+    fn at(&self, local: SocketAddr) -> String {
+        format!("sip:{}@{local}{}", self.user, self.transport_param)
+    }
+}
+
+/// TLS as the gateway's other clients do it: rustls with ring, the system's roots and
+/// an optional company CA.
+fn tls_connector(
+    ca_file: Option<&std::path::Path>,
+) -> Result<tokio_rustls::TlsConnector, SipSetupError> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for cert in native.certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = ca_file {
+        let ca_error = |reason: String| SipSetupError::CaFile {
+            path: path.to_owned(),
+            reason,
+        };
+        let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| ca_error(e.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ca_error(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(ca_error("no certificate in it".to_owned()));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
+        }
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SipSetupError::CaFile {
+            path: std::path::PathBuf::new(),
+            reason: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
 /// The local address the system would use to reach `server` (no packet is sent).
 fn local_ip_towards(server: SocketAddr) -> std::io::Result<IpAddr> {
     let unspecified: SocketAddr = if server.is_ipv4() {
@@ -355,7 +404,7 @@ struct Watcher {
     endpoint: Endpoint,
     config: SipConfig,
     own_uri: String,
-    contact: String,
+    contact: ContactTemplate,
     server_uri: String,
     /// Shared by every request: answers once learnt are reused (nonce counts grow).
     auth: Option<Arc<Mutex<DigestAuthenticator>>>,
@@ -962,7 +1011,7 @@ struct SubscribeRequest {
     event: EventKind,
     expires: Duration,
     own_uri: String,
-    contact: String,
+    contact: ContactTemplate,
     server_uri: String,
     is_refresh: bool,
     /// A resource list subscription (RFC 4662).
@@ -970,7 +1019,8 @@ struct SubscribeRequest {
 }
 
 impl SubscribeRequest {
-    fn build(&self, cseq: u32) -> Result<Request, String> {
+    fn build(&self, cseq: u32, local: SocketAddr) -> Result<Request, String> {
+        let contact = self.contact.at(local);
         let uri: SipUri = self
             .uri
             .parse()
@@ -979,10 +1029,9 @@ impl SubscribeRequest {
             .own_uri
             .parse()
             .map_err(|_| format!("{} is not a SIP URI", self.own_uri))?;
-        let contact: SipUri = self
-            .contact
+        let contact: SipUri = contact
             .parse()
-            .map_err(|_| format!("{} is not a SIP URI", self.contact))?;
+            .map_err(|_| format!("{contact} is not a SIP URI"))?;
         let mut request = Request::new(Method::SUBSCRIBE, uri.clone());
         let headers = &mut request.headers;
         headers.insert_type(
@@ -1036,7 +1085,7 @@ impl SubscribeRequest {
         let mut cseq = self.cseq;
         // The first attempt, and at most one answer to a challenge.
         for attempt in 0..2 {
-            let mut request = match self.build(cseq) {
+            let mut request = match self.build(cseq, transport.bound()) {
                 Ok(request) => request,
                 Err(why) => return Outcome::Failed(why),
             };

@@ -28,6 +28,9 @@ pub struct KamailioOptions {
     pub max_expires: u32,
     /// Shared memory, in MB (20,000 subscriptions need a few hundred).
     pub shared_memory_mb: u32,
+    /// Also serve TLS (on [`Kamailio::tls_port`]) with a certificate for 127.0.0.1
+    /// issued by a test CA (its PEM in [`Kamailio::ca_file`]).
+    pub tls: bool,
     /// A resource list: the watcher it belongs to (`sip:user@domain`: Kamailio looks
     /// lists up by the subscriber), its URI, and the URIs it holds.
     pub rls_list: Option<(String, String, Vec<String>)>,
@@ -40,6 +43,7 @@ impl Default for KamailioOptions {
             max_expires: 3600,
             shared_memory_mb: 64,
             rls_list: None,
+            tls: false,
         }
     }
 }
@@ -47,6 +51,8 @@ impl Default for KamailioOptions {
 pub struct Kamailio {
     child: Option<Child>,
     pub port: u16,
+    /// With `tls`: the TLS port, and the CA that issued the server's certificate.
+    pub tls_port: u16,
     options: KamailioOptions,
     dir: tempfile::TempDir,
     runs: u32,
@@ -66,10 +72,10 @@ fn binary() -> Option<PathBuf> {
     let is_ci = std::env::var("CI").is_ok_and(|v| v == "true");
     assert!(
         !is_ci,
-        "kamailio is not installed: CI must install kamailio and kamailio-presence-modules"
+        "kamailio is not installed: CI must install kamailio, kamailio-presence-modules and kamailio-tls-modules"
     );
     eprintln!(
-        "SKIPPED: kamailio is not installed (apt-get install kamailio kamailio-presence-modules)"
+        "SKIPPED: kamailio is not installed (apt-get install kamailio kamailio-presence-modules kamailio-tls-modules)"
     );
     None
 }
@@ -92,6 +98,7 @@ impl Kamailio {
         let mut server = Self {
             child: None,
             port: free_port(),
+            tls_port: free_port(),
             options,
             dir: tempfile::tempdir().expect("tempdir"),
             runs: 0,
@@ -137,6 +144,16 @@ impl Kamailio {
         if self.options.rls_list.is_some() {
             command.arg("-A").arg("WITH_RLS");
         }
+        if self.options.tls {
+            let config = self.write_tls_files();
+            command
+                .arg("-A")
+                .arg("WITH_TLS")
+                .arg("-A")
+                .arg(format!("TLS_PORT={}", self.tls_port))
+                .arg("-A")
+                .arg(format!("TLS_CONFIG=\"{}\"", config.display()));
+        }
         if let Some((algorithm, password)) = self.options.auth {
             command
                 .arg("-A")
@@ -166,6 +183,43 @@ impl Kamailio {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The CA certificate (PEM) that issued the TLS server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// A test CA, a certificate for 127.0.0.1 it issued, and Kamailio's tls.cfg.
+    fn write_tls_files(&self) -> PathBuf {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let dir = self.dir.path();
+        let config = dir.join("tls.cfg");
+        if config.exists() {
+            return config;
+        }
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca =
+            CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA");
+        std::fs::write(self.ca_file(), ca.pem()).expect("ca");
+        let key = KeyPair::generate().expect("key");
+        let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .expect("params")
+            .signed_by(&key, &ca)
+            .expect("signed");
+        std::fs::write(dir.join("server.pem"), cert.pem()).expect("cert");
+        std::fs::write(dir.join("server-key.pem"), key.serialize_pem()).expect("key");
+        std::fs::write(
+            &config,
+            format!(
+                "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\nprivate_key = {}\ncertificate = {}\n\n[client:default]\nverify_certificate = no\nrequire_certificate = no\n",
+                dir.join("server-key.pem").display(),
+                dir.join("server.pem").display()
+            ),
+        )
+        .expect("tls.cfg");
+        config
     }
 
     fn log_path(&self) -> PathBuf {
