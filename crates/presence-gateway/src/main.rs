@@ -708,9 +708,20 @@ async fn serve(args: ServeArgs, stop: impl Future<Output = ()>) -> Result<(), Co
             graph::spawn(hub.clone(), config)?
         }
     };
+    let is_graph = matches!(args.source, Source::Graph);
     let sip_task = match sip {
         Some(config) => Some(presence_sources::sip::spawn(hub.clone(), config).await?),
-        None => None,
+        None => {
+            if is_graph {
+                // Panels say so, rather than showing nothing about the telephony side.
+                hub.set_source_health(
+                    presence_domain::Technology::SipSimple,
+                    presence_domain::SourceState::Disabled,
+                    "no SIP presence server configured (--sip-server)",
+                );
+            }
+            None
+        }
     };
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert_file), Some(key_file)) => Some(ServerTls {
