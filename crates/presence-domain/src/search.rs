@@ -273,13 +273,27 @@ impl SearchIndex {
             } else {
                 &self.vocabularies[..]
             };
-            for vocabulary in vocabularies {
-                vocabulary.for_each_with_prefix(token, |word, postings| {
-                    let is_exact = word.len() == token.len();
-                    self.scratch.apply(postings, expected, i == 0, |field| {
-                        prefix_rank(field, is_exact)
+            // Two letters are the start of a name, or a whole short word ("IT"): only the
+            // names join on a prefix; departments, titles and offices only when they are
+            // the word itself (thousands of "manager"s join from "man" on).
+            let is_short_word = token.len() == 2 && !token.bytes().all(|b| b.is_ascii_digit());
+            for (v, vocabulary) in vocabularies.iter().enumerate() {
+                if v == 1 && is_short_word {
+                    // Folded words are letters and digits: none sorts between the
+                    // token and the token followed by U+0001.
+                    let end = format!("{token}\u{1}");
+                    vocabulary.for_each_in_range(token, Some(&end), |_, postings| {
+                        self.scratch
+                            .apply(postings, expected, i == 0, |field| prefix_rank(field, true));
                     });
-                });
+                } else {
+                    vocabulary.for_each_with_prefix(token, |word, postings| {
+                        let is_exact = word.len() == token.len();
+                        self.scratch.apply(postings, expected, i == 0, |field| {
+                            prefix_rank(field, is_exact)
+                        });
+                    });
+                }
             }
             let max_edits = allowed_edits(token);
             if max_edits == 0 {
@@ -412,6 +426,22 @@ mod tests {
         assert_eq!(find(&mut index, "rossi"), [0, 1]);
         assert_eq!(find(&mut index, "").len(), 5);
         assert!(find(&mut index, "zzzz").is_empty());
+    }
+
+    #[test]
+    fn two_letters_reach_names_and_whole_short_words_only() {
+        let mut index = index();
+        // "sa": nobody's name starts so; the Sales department joins from "sal" on.
+        assert!(find(&mut index, "sa").is_empty());
+        assert_eq!(find(&mut index, "sal"), [0, 2]);
+        // "ro": the names (Rosa first: her whole name starts with it).
+        assert_eq!(find(&mut index, "ro"), [4, 0, 1]);
+        // A whole two-letter word of a department is found ("IT").
+        let mut it = colleague("Øyvind", "Hansen", "IT", "");
+        it.upn = "oyvind.hansen@contoso.com".into();
+        index.insert(5, &it);
+        assert_eq!(find(&mut index, "it"), [5]);
+        assert_eq!(find(&mut index, "it hansen"), [5]);
     }
 
     #[test]
