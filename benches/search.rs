@@ -3,15 +3,12 @@
 // A benchmark crate: an `expect` in a helper fails the benchmark that called it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, SystemTime};
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// Queries with one typo in a surname, shared with `presence-sources`' ranking test.
 #[path = "../crates/presence-sources/tests/support/typo_queries.rs"]
 mod typo_queries;
 use presence_domain::search::SearchIndex;
-use presence_sources::simulator::{Simulator, SimulatorConfig};
 
 const QUERIES: &[&str] = &[
     "rossi",
@@ -41,16 +38,7 @@ const QUERIES: &[&str] = &[
 ];
 
 fn search_per_keystroke(c: &mut Criterion) {
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let directory = Simulator::new(
-        SimulatorConfig {
-            users: 100_000,
-            seed: 1,
-            ..Default::default()
-        },
-        now,
-    )
-    .directory();
+    let directory = typo_queries::simulated_company(100_000);
     let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
     let keystrokes: Vec<&str> = QUERIES
         .iter()
@@ -133,16 +121,7 @@ fn search_per_keystroke(c: &mut Criterion) {
 /// surname take, and how many find the person meant in the first ten (the test in
 /// `crates/presence-sources/tests/typo_ranking.rs` holds it to 99 %).
 fn typo_ranking(c: &mut Criterion) {
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let directory = Simulator::new(
-        SimulatorConfig {
-            users: 100_000,
-            seed: 1,
-            ..Default::default()
-        },
-        now,
-    )
-    .directory();
+    let directory = typo_queries::simulated_company(100_000);
     let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
     let addresses = |key: u32| {
         let c = &directory[key as usize];

@@ -74,14 +74,6 @@ fn publish(fixture: &Fixture, upn: &str, availability: Availability) {
     );
 }
 
-fn availability_of(app: &PanelApp, upn: &str) -> Option<Availability> {
-    app.model
-        .row_key_of(upn)
-        .and_then(|k| app.model.row(k))
-        .and_then(|r| r.presence())
-        .map(|p| p.availability())
-}
-
 #[test]
 fn star_and_group_by_keyboard_alone() {
     let fixture = Fixture::new(company());

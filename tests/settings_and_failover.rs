@@ -45,14 +45,6 @@ fn dead_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-fn availability_of(app: &PanelApp, upn: &str) -> Option<Availability> {
-    app.model
-        .row_key_of(upn)
-        .and_then(|k| app.model.row(k))
-        .and_then(|r| r.presence())
-        .map(|p| p.availability())
-}
-
 fn gateway_index(app: &PanelApp) -> Option<usize> {
     app.model.gateway().map(|g| g.index)
 }

@@ -226,3 +226,12 @@ pub fn type_query(harness: &mut Harness<'static, PanelApp>, text: &str) {
     harness.step();
     harness.step();
 }
+
+/// The availability the model holds for `upn`, if any.
+pub fn availability_of(app: &PanelApp, upn: &str) -> Option<Availability> {
+    app.model
+        .row_key_of(upn)
+        .and_then(|k| app.model.row(k))
+        .and_then(|r| r.presence())
+        .map(|p| p.availability())
+}

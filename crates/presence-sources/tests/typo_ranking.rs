@@ -9,24 +9,12 @@ mod support {
     pub mod typo_queries;
 }
 
-use std::time::{Duration, SystemTime};
-
 use presence_domain::search::SearchIndex;
-use presence_sources::simulator::{Simulator, SimulatorConfig};
-use support::typo_queries::{is_found, typo_queries};
+use support::typo_queries::{is_found, simulated_company, typo_queries};
 
 #[test]
 fn one_typo_in_a_surname_still_finds_the_person_in_the_first_ten() {
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let directory = Simulator::new(
-        SimulatorConfig {
-            users: 100_000,
-            seed: 1,
-            ..Default::default()
-        },
-        now,
-    )
-    .directory();
+    let directory = simulated_company(100_000);
     let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
     let addresses = |key: u32| {
         let c = &directory[key as usize];

@@ -14,32 +14,10 @@ impl EditRows {
     /// `word`; stops early once it must exceed `max_edits`.
     pub(super) fn prefix_distance(&mut self, token: &str, word: &str, max_edits: usize) -> usize {
         let t = token.as_bytes();
-        let w = word.as_bytes();
-        let columns = w.len().min(t.len() + max_edits);
-        let w = &w[..columns];
-        self.before.clear();
-        self.previous.clear();
-        self.previous.extend(0..=columns);
-        for i in 1..=t.len() {
-            self.current.clear();
-            self.current.push(i);
-            let mut row_min = i;
-            for j in 1..=columns {
-                let cost = usize::from(t[i - 1] != w[j - 1]);
-                let mut value = (self.previous[j] + 1)
-                    .min(self.current[j - 1] + 1)
-                    .min(self.previous[j - 1] + cost);
-                if i > 1 && j > 1 && t[i - 1] == w[j - 2] && t[i - 2] == w[j - 1] {
-                    value = value.min(self.before[j - 2] + 1);
-                }
-                row_min = row_min.min(value);
-                self.current.push(value);
-            }
-            if row_min > max_edits {
-                return row_min;
-            }
-            std::mem::swap(&mut self.before, &mut self.previous);
-            std::mem::swap(&mut self.previous, &mut self.current);
+        let columns = word.len().min(t.len() + max_edits);
+        let w = &word.as_bytes()[..columns];
+        if let Some(exceeded) = self.fill(t, w, max_edits) {
+            return exceeded;
         }
         let low = t.len().saturating_sub(max_edits);
         self.previous[low.min(columns)..=columns]
@@ -48,17 +26,11 @@ impl EditRows {
             .min()
             .unwrap_or(usize::MAX)
     }
-}
 
-impl EditRows {
-    /// Optimal-string-alignment distance between `token` and the whole of `word`;
-    /// stops early (returning more than `max_edits`) once it must exceed it.
-    pub(super) fn word_distance(&mut self, token: &str, word: &str, max_edits: usize) -> usize {
-        if word.len().abs_diff(token.len()) > max_edits {
-            return max_edits + 1;
-        }
-        let t = token.as_bytes();
-        let w = word.as_bytes();
+    /// Fills the table of `t` against `w` row by row, leaving the last row in
+    /// `previous`; returns the smallest value of a row once every value of it exceeds
+    /// `max_edits` (no alignment can come back under it).
+    fn fill(&mut self, t: &[u8], w: &[u8], max_edits: usize) -> Option<usize> {
         self.before.clear();
         self.previous.clear();
         self.previous.extend(0..=w.len());
@@ -78,12 +50,26 @@ impl EditRows {
                 self.current.push(value);
             }
             if row_min > max_edits {
-                return row_min;
+                return Some(row_min);
             }
             std::mem::swap(&mut self.before, &mut self.previous);
             std::mem::swap(&mut self.previous, &mut self.current);
         }
-        self.previous[w.len()]
+        None
+    }
+}
+
+impl EditRows {
+    /// Optimal-string-alignment distance between `token` and the whole of `word`;
+    /// stops early (returning more than `max_edits`) once it must exceed it.
+    pub(super) fn word_distance(&mut self, token: &str, word: &str, max_edits: usize) -> usize {
+        if word.len().abs_diff(token.len()) > max_edits {
+            return max_edits + 1;
+        }
+        match self.fill(token.as_bytes(), word.as_bytes(), max_edits) {
+            Some(exceeded) => exceeded,
+            None => self.previous[word.len()],
+        }
     }
 }
 

@@ -508,47 +508,35 @@ impl Watcher {
         }
         let now = Instant::now();
         if let Some(list_uri) = self.config.rls_uri.clone() {
-            let key = (LIST_KEY.to_owned(), EventKind::Presence);
-            if !self.subs.contains_key(&key) {
-                let call_id = self.new_tag("c");
-                let sub = Subscription {
-                    uri: list_uri,
-                    call_id: call_id.clone(),
-                    from_tag: self.new_tag("f"),
-                    to_tag: None,
-                    cseq: 0,
-                    last_notify: None,
-                    sent_at: None,
-                    phase: Phase::Due { at: now },
-                    failures: 0,
-                };
-                self.by_call_id.insert(call_id, key.clone());
-                self.subs.insert(key, sub);
-            }
+            self.add_subscription((LIST_KEY.to_owned(), EventKind::Presence), &list_uri, now);
         }
         for (upn, uri) in wanted {
             for &event in events {
-                let key = (upn.clone(), event);
-                if self.subs.contains_key(&key) {
-                    continue;
-                }
-                let call_id = self.new_tag("c");
-                let sub = Subscription {
-                    uri: uri.clone(),
-                    call_id: call_id.clone(),
-                    from_tag: self.new_tag("f"),
-                    to_tag: None,
-                    cseq: 0,
-                    last_notify: None,
-                    sent_at: None,
-                    phase: Phase::Due { at: now },
-                    failures: 0,
-                };
-                self.by_call_id.insert(call_id, key.clone());
-                self.subs.insert(key, sub);
+                self.add_subscription((upn.clone(), event), &uri, now);
             }
             self.people.entry(upn).or_default();
         }
+    }
+
+    /// A new subscription to `uri`, due at `now`, unless `key` has one.
+    fn add_subscription(&mut self, key: SubKey, uri: &str, now: Instant) {
+        if self.subs.contains_key(&key) {
+            return;
+        }
+        let call_id = self.new_tag("c");
+        let sub = Subscription {
+            uri: uri.to_owned(),
+            call_id: call_id.clone(),
+            from_tag: self.new_tag("f"),
+            to_tag: None,
+            cseq: 0,
+            last_notify: None,
+            sent_at: None,
+            phase: Phase::Due { at: now },
+            failures: 0,
+        };
+        self.by_call_id.insert(call_id, key.clone());
+        self.subs.insert(key, sub);
     }
 
     fn new_tag(&mut self, kind: &str) -> String {

@@ -11,6 +11,21 @@
 use presence_domain::Colleague;
 use presence_domain::rng::SeededRng;
 use presence_domain::text::fold;
+use presence_sources::simulator::{Simulator, SimulatorConfig};
+
+/// The simulated company of `users` (seed 1) the search is measured on.
+pub fn simulated_company(users: usize) -> Vec<Colleague> {
+    let now = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+    Simulator::new(
+        SimulatorConfig {
+            users,
+            seed: 1,
+            ..Default::default()
+        },
+        now,
+    )
+    .directory()
+}
 
 /// One query and whom it means.
 #[derive(Debug, Clone)]
