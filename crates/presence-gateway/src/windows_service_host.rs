@@ -123,16 +123,20 @@ mod windows {
         }
     }
 
-    /// The recovery the installer cannot set: restart on any failure.
-    pub fn configure() -> Result<(), ServiceHostError> {
+    /// The PresenceGateway service, opened for `access`.
+    fn open_service(
+        access: ServiceAccess,
+    ) -> Result<windows_service::service::Service, ServiceHostError> {
         let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)
             .map_err(failed("cannot open the service control manager"))?;
-        let service = manager
-            .open_service(
-                SERVICE_NAME,
-                ServiceAccess::CHANGE_CONFIG | ServiceAccess::QUERY_CONFIG,
-            )
-            .map_err(failed("cannot open the PresenceGateway service"))?;
+        manager
+            .open_service(SERVICE_NAME, access)
+            .map_err(failed("cannot open the PresenceGateway service"))
+    }
+
+    /// The recovery the installer cannot set: restart on any failure.
+    pub fn configure() -> Result<(), ServiceHostError> {
+        let service = open_service(ServiceAccess::CHANGE_CONFIG | ServiceAccess::QUERY_CONFIG)?;
         service
             .set_description(
                 "Serves colleagues' Teams and SIP presence to UCX presence panels over gRPC.",
@@ -158,14 +162,7 @@ mod windows {
 
     /// What the service control manager holds about the service, in lines.
     pub fn status_report() -> Result<Vec<String>, ServiceHostError> {
-        let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)
-            .map_err(failed("cannot open the service control manager"))?;
-        let service = manager
-            .open_service(
-                SERVICE_NAME,
-                ServiceAccess::QUERY_STATUS | ServiceAccess::QUERY_CONFIG,
-            )
-            .map_err(failed("cannot open the PresenceGateway service"))?;
+        let service = open_service(ServiceAccess::QUERY_STATUS | ServiceAccess::QUERY_CONFIG)?;
         let state = service
             .query_status()
             .map_err(failed("cannot query the service"))?;

@@ -200,30 +200,26 @@ async fn a_call_confirmed_then_terminated_busies_the_line_and_frees_it() {
         shown(&hub, JOSE).0 == Availability::Available
     })
     .await;
-    phone
-        .publish(
-            &uri(JOSE),
-            "dialog",
-            &dialog_info(&uri(JOSE), 1, Some("early")),
-        )
-        .await;
-    wait_for_state(&hub, JOSE, Availability::Busy, Activity::InACall).await;
-    phone
-        .publish(
-            &uri(JOSE),
-            "dialog",
-            &dialog_info(&uri(JOSE), 2, Some("confirmed")),
-        )
-        .await;
-    wait_for_state(&hub, JOSE, Availability::Busy, Activity::InACall).await;
-    phone
-        .publish(
-            &uri(JOSE),
-            "dialog",
-            &dialog_info(&uri(JOSE), 3, Some("terminated")),
-        )
-        .await;
-    wait_for_state(&hub, JOSE, Availability::Available, Activity::Available).await;
+    // Ringing, answered, hung up: the line is busy until the dialog ends.
+    for (version, state, availability, activity) in [
+        (1, "early", Availability::Busy, Activity::InACall),
+        (2, "confirmed", Availability::Busy, Activity::InACall),
+        (
+            3,
+            "terminated",
+            Availability::Available,
+            Activity::Available,
+        ),
+    ] {
+        phone
+            .publish(
+                &uri(JOSE),
+                "dialog",
+                &dialog_info(&uri(JOSE), version, Some(state)),
+            )
+            .await;
+        wait_for_state(&hub, JOSE, availability, activity).await;
+    }
     source.abort();
 }
 
