@@ -100,6 +100,7 @@ fn frame_time(c: &mut Criterion) {
         link_opener: Arc::new(RecordingLinkOpener::default()),
         notifier: Arc::new(RecordingNotifier::default()),
         sign_in_starter: Arc::new(RecordingSignInStarter::default()),
+        launched_at: Instant::now(),
         keep_alive: Vec::new(),
     };
     let mut harness = Harness::builder()

@@ -58,6 +58,9 @@ pub struct PanelAppInit {
     pub notifier: Arc<dyn DesktopNotifier>,
     /// Turns starting at sign-in on and off.
     pub sign_in_starter: Arc<dyn SignInStarter>,
+    /// When the process started, for the startup milestones in the log (first frame,
+    /// live list).
+    pub launched_at: Instant,
     /// Kept alive as long as the app (the tokio runtime, the demo gateway).
     pub keep_alive: Vec<Box<dyn std::any::Any>>,
 }
@@ -86,6 +89,10 @@ pub struct PanelApp {
     startup_warning: Option<String>,
     is_demo: bool,
     sign_in_starter: Arc<dyn SignInStarter>,
+    launched_at: Instant,
+    /// Startup milestones not logged yet: the first frame, the first live list.
+    is_first_frame_pending: bool,
+    is_live_list_pending: bool,
     board_store: BoardStore,
     link_opener: Arc<dyn LinkOpener>,
     notifier: Arc<dyn DesktopNotifier>,
@@ -134,6 +141,9 @@ impl PanelApp {
             startup_warning,
             is_demo: init.is_demo,
             sign_in_starter: init.sign_in_starter,
+            launched_at: init.launched_at,
+            is_first_frame_pending: true,
+            is_live_list_pending: true,
             board_store: BoardStore::new(init.board.path),
             link_opener: init.link_opener,
             notifier: init.notifier,
@@ -727,6 +737,28 @@ impl PanelApp {
         self.flash("Settings applied");
     }
 
+    /// Logs how long after launch the first frame came, and the first live, complete
+    /// list (once each).
+    fn log_startup_milestones(&mut self) {
+        if std::mem::take(&mut self.is_first_frame_pending) {
+            tracing::info!(
+                ms = self.launched_at.elapsed().as_millis() as u64,
+                "first frame"
+            );
+        }
+        if self.is_live_list_pending
+            && self.model.is_live()
+            && self.model.has_complete_directory()
+        {
+            self.is_live_list_pending = false;
+            tracing::info!(
+                ms = self.launched_at.elapsed().as_millis() as u64,
+                colleagues = self.model.len(),
+                "live list"
+            );
+        }
+    }
+
     /// Writes the settings now (not only on exit).
     fn save_settings(&mut self) {
         let Some(path) = &self.settings_path else {
@@ -874,6 +906,7 @@ impl PanelApp {
     /// The work of one frame before drawing.
     fn frame_logic(&mut self, ctx: &egui::Context) {
         self.events_last_frame = self.drain_events(EVENT_BUDGET);
+        self.log_startup_milestones();
         if let Some(answers) = self.probe.as_mut().and_then(ProbeHandle::try_answers) {
             self.probe = None;
             self.widgets.settings.probe = ProbeStatus::Answered(answers);

@@ -67,6 +67,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    let launched_at = std::time::Instant::now();
     presence_panel::memory::tune_allocator();
     let cli = Cli::parse();
     init_logging(&cli.log_level);
@@ -82,7 +83,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    match run(cli) {
+    match run(cli, launched_at) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");
@@ -103,7 +104,7 @@ enum PanelError {
     Window(#[source] eframe::Error),
 }
 
-fn run(cli: Cli) -> Result<(), PanelError> {
+fn run(cli: Cli, launched_at: std::time::Instant) -> Result<(), PanelError> {
     let loaded = PanelSettings::load(
         cli.settings
             .clone()
@@ -239,6 +240,7 @@ fn run(cli: Cli) -> Result<(), PanelError> {
                     link_opener: Arc::new(SystemLinkOpener),
                     notifier: Arc::new(SystemNotifier::start()),
                     sign_in_starter: Arc::new(SystemSignInStarter),
+                    launched_at,
                     keep_alive,
                 },
             )))

@@ -131,6 +131,7 @@ impl Fixture {
             link_opener: options.link_opener,
             notifier: options.notifier,
             sign_in_starter: options.sign_in_starter,
+            launched_at: std::time::Instant::now(),
             keep_alive: Vec::new(),
         };
         builder.build_eframe(move |cc| PanelApp::new(cc, init))
