@@ -746,9 +746,7 @@ impl PanelApp {
                 "first frame"
             );
         }
-        if self.is_live_list_pending
-            && self.model.is_live()
-            && self.model.has_complete_directory()
+        if self.is_live_list_pending && self.model.is_live() && self.model.has_complete_directory()
         {
             self.is_live_list_pending = false;
             tracing::info!(
