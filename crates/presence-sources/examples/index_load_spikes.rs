@@ -1,0 +1,48 @@
+//! Where the time of loading 100,000 colleagues into the search index goes, page by
+//! page (500 a page, as the panel's link delivers them): the slowest pages, and the
+//! final pack. `cargo run --release -p presence-sources --example index_load_spikes`.
+// An example: an `expect` ends it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant, SystemTime};
+
+use presence_domain::search::SearchIndex;
+use presence_sources::simulator::{Simulator, SimulatorConfig};
+
+fn main() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let directory = Simulator::new(
+        SimulatorConfig {
+            users: 100_000,
+            seed: 1,
+            ..Default::default()
+        },
+        now,
+    )
+    .directory();
+    let mut index = SearchIndex::new();
+    let mut pages: Vec<(Duration, usize)> = Vec::new();
+    let mut out = Vec::new();
+    let started = Instant::now();
+    for (page, chunk) in directory.chunks(500).enumerate() {
+        let t = Instant::now();
+        for (i, colleague) in chunk.iter().enumerate() {
+            index.insert((page * 500 + i) as u32, colleague);
+        }
+        // The panel searches after each page (the list shows what has come).
+        index.search("", &mut out, |_| ["", ""]);
+        pages.push((t.elapsed(), page));
+    }
+    let t = Instant::now();
+    index.pack();
+    let pack = t.elapsed();
+    let t = Instant::now();
+    index.search("ma", &mut out, |_| ["", ""]);
+    let first_search = t.elapsed();
+    pages.sort();
+    println!(
+        "200 pages in {:?}; slowest: {:?}; last pack {pack:?}; first search {first_search:?}",
+        started.elapsed(),
+        &pages[pages.len() - 6..]
+    );
+}
