@@ -113,21 +113,42 @@ fn uri(upn: &str) -> String {
     format!("sip:{upn}")
 }
 
+/// The company's hub watched by a SIP source started with `config`, and a phone; the
+/// source stops when this is dropped.
+struct Watching {
+    hub: Arc<PresenceHub>,
+    source: tokio::task::JoinHandle<()>,
+    phone: Phone,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.source.abort();
+    }
+}
+
+async fn start_watching(kamailio: &Kamailio, config: SipConfig) -> Watching {
+    let hub = hub();
+    let source = sip::spawn(hub.clone(), config).await.expect("starts");
+    Watching {
+        hub,
+        source,
+        phone: Phone::new(kamailio).await,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_presence_reaches_the_hub_within_two_seconds() {
     let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let Some(kamailio) = Kamailio::start(KamailioOptions::default()) else {
         return;
     };
-    let hub = hub();
-    let source = sip::spawn(hub.clone(), config(&kamailio, SipTransport::Udp))
-        .await
-        .expect("starts");
+    let mut watching = start_watching(&kamailio, config(&kamailio, SipTransport::Udp)).await;
+    let (hub, phone) = (&watching.hub, &mut watching.phone);
     wait_until("the SIP source is live", Duration::from_secs(10), || {
-        sip_health(&hub).is_some_and(|(state, _)| state == SourceState::Live)
+        sip_health(hub).is_some_and(|(state, _)| state == SourceState::Live)
     })
     .await;
-    let mut phone = Phone::new(&kamailio).await;
     for (basic, activities, note, availability, activity) in [
         (
             "open",
@@ -173,13 +194,12 @@ async fn published_presence_reaches_the_hub_within_two_seconds() {
                 &pidf(&uri(ANNA), basic, activities, note),
             )
             .await;
-        let took = wait_for_state(&hub, ANNA, availability, activity.clone()).await;
+        let took = wait_for_state(hub, ANNA, availability, activity.clone()).await;
         eprintln!("{basic} {activities:?} {note:?} -> {availability:?}/{activity:?} in {took:?}");
     }
     // Nobody published for Marco: Unknown, so another technology could stand in.
-    let (availability, _, _) = shown(&hub, MARCO);
+    let (availability, _, _) = shown(hub, MARCO);
     assert_eq!(availability, Availability::PresenceUnknown);
-    source.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,16 +208,13 @@ async fn a_call_confirmed_then_terminated_busies_the_line_and_frees_it() {
     let Some(kamailio) = Kamailio::start(KamailioOptions::default()) else {
         return;
     };
-    let hub = hub();
-    let source = sip::spawn(hub.clone(), config(&kamailio, SipTransport::Udp))
-        .await
-        .expect("starts");
-    let mut phone = Phone::new(&kamailio).await;
+    let mut watching = start_watching(&kamailio, config(&kamailio, SipTransport::Udp)).await;
+    let (hub, phone) = (&watching.hub, &mut watching.phone);
     phone
         .publish(&uri(JOSE), "presence", &pidf(&uri(JOSE), "open", &[], None))
         .await;
     wait_until("Jose available", Duration::from_secs(10), || {
-        shown(&hub, JOSE).0 == Availability::Available
+        shown(hub, JOSE).0 == Availability::Available
     })
     .await;
     // Ringing, answered, hung up: the line is busy until the dialog ends.
@@ -218,9 +235,8 @@ async fn a_call_confirmed_then_terminated_busies_the_line_and_frees_it() {
                 &dialog_info(&uri(JOSE), version, Some(state)),
             )
             .await;
-        wait_for_state(&hub, JOSE, availability, activity).await;
+        wait_for_state(hub, JOSE, availability, activity).await;
     }
-    source.abort();
 }
 
 async fn with_password(algorithm: &'static str, right: bool) {
@@ -292,11 +308,9 @@ async fn short_expiry_is_refreshed_and_a_restarted_server_is_recovered() {
     }) else {
         return;
     };
-    let hub = hub();
-    let source = sip::spawn(hub.clone(), config(&kamailio, SipTransport::Tcp))
-        .await
-        .expect("starts");
-    let mut phone = Phone::new(&kamailio).await;
+    let mut watching = start_watching(&kamailio, config(&kamailio, SipTransport::Tcp)).await;
+    let hub = &watching.hub;
+    let phone = &mut watching.phone;
     phone
         .publish(
             &uri(ANNA),
@@ -305,7 +319,7 @@ async fn short_expiry_is_refreshed_and_a_restarted_server_is_recovered() {
         )
         .await;
     wait_until("Anna busy", Duration::from_secs(10), || {
-        shown(&hub, ANNA).0 == Availability::Busy
+        shown(hub, ANNA).0 == Availability::Busy
     })
     .await;
     // Past the 10 s granted: only a refreshed subscription still brings changes.
@@ -317,7 +331,7 @@ async fn short_expiry_is_refreshed_and_a_restarted_server_is_recovered() {
             &pidf(&uri(ANNA), "open", &["lunch"], None),
         )
         .await;
-    wait_for_state(&hub, ANNA, Availability::Away, Activity::Away).await;
+    wait_for_state(hub, ANNA, Availability::Away, Activity::Away).await;
 
     // A restart loses every subscription and publication at the server.
     kamailio.restart();
@@ -333,7 +347,7 @@ async fn short_expiry_is_refreshed_and_a_restarted_server_is_recovered() {
         "recovered after the restart",
         Duration::from_secs(20),
         || {
-            shown(&hub, ANNA)
+            shown(hub, ANNA)
                 == (
                     Availability::DoNotDisturb,
                     Activity::Presenting,
@@ -342,7 +356,6 @@ async fn short_expiry_is_refreshed_and_a_restarted_server_is_recovered() {
         },
     )
     .await;
-    source.abort();
 }
 
 /// How long a whole company takes to reach its first complete SIP state: every
@@ -491,12 +504,11 @@ async fn presence_over_tls_with_a_company_ca() {
     }) else {
         return;
     };
-    let hub = hub();
     let mut config = config(&kamailio, SipTransport::Tls);
     config.port = kamailio.tls_port;
     config.tls_ca_file = Some(kamailio.ca_file());
-    let source = sip::spawn(hub.clone(), config).await.expect("starts");
-    let mut phone = Phone::new(&kamailio).await;
+    let mut watching = start_watching(&kamailio, config).await;
+    let (hub, phone) = (&watching.hub, &mut watching.phone);
     phone
         .publish(
             &uri(ANNA),
@@ -505,10 +517,10 @@ async fn presence_over_tls_with_a_company_ca() {
         )
         .await;
     wait_until("Anna away, over TLS", Duration::from_secs(10), || {
-        shown(&hub, ANNA) == (Availability::Away, Activity::Away, Technology::SipSimple)
+        shown(hub, ANNA) == (Availability::Away, Activity::Away, Technology::SipSimple)
     })
     .await;
-    source.abort();
+    drop(watching);
 
     // Without the company CA the server is not trusted: no presence, a stale source.
     let hub = self::hub();
