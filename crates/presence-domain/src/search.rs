@@ -335,27 +335,34 @@ impl SearchIndex {
         if !token.is_ascii() || t.len() < 4 {
             return;
         }
-        let mut prefixes: Vec<String> = Vec::with_capacity(2 * 26 + 2);
+        // Three-letter prefixes, on the stack: this runs on every keystroke.
+        let mut prefixes: Vec<[u8; 3]> = Vec::with_capacity(2 * 26 + 2);
         for c in b'a'..=b'z' {
             if c == t[0] {
                 continue;
             }
             // Replaced: c + token[1..]; missing: c + token.
-            prefixes.push(format!("{}{}", c as char, &token[1..3]));
-            prefixes.push(format!("{}{}", c as char, &token[..2]));
+            prefixes.push([c, t[1], t[2]]);
+            prefixes.push([c, t[0], t[1]]);
         }
         // An extra letter in front; the first two swapped.
-        prefixes.push(token[1..4].to_owned());
-        prefixes.push(format!("{}{}{}", t[1] as char, t[0] as char, t[2] as char));
+        prefixes.push([t[1], t[2], t[3]]);
+        prefixes.push([t[1], t[0], t[2]]);
         prefixes.sort_unstable();
         prefixes.dedup();
         let vocabulary = &self.vocabularies[0];
         for prefix in &prefixes {
-            if prefix.as_bytes()[0] == t[0] {
+            if prefix[0] == t[0] {
                 continue;
             }
-            let next = next_prefix(prefix);
-            vocabulary.for_each_in_range(prefix, Some(&next), |word, postings| {
+            // ASCII (the token is): the range ends where the last letter is one more.
+            let mut end = *prefix;
+            end[2] = end[2].saturating_add(1).min(0x7f);
+            let (Ok(from), Ok(to)) = (std::str::from_utf8(prefix), std::str::from_utf8(&end))
+            else {
+                continue;
+            };
+            vocabulary.for_each_in_range(from, Some(to), |word, postings| {
                 let distance = self.scratch.edit_rows.word_distance(token, word, max_edits);
                 if distance <= max_edits {
                     self.scratch.apply(postings, expected, is_first, |field| {
