@@ -22,7 +22,7 @@ mod vocabulary;
 
 use self::fuzzy::{allowed_edits, next_prefix};
 use self::ranking::{Scratch, fuzzy_rank, prefix_rank};
-use self::vocabulary::{DOC_BITS, Vocabulary};
+use self::vocabulary::{DOC_BITS, Vocabulary, VocabularyBuilder};
 use super::colleague::Colleague;
 use super::text::{fold, words};
 
@@ -33,6 +33,18 @@ enum Field {
     Name = 0,
     Upn = 1,
     Other = 2,
+}
+
+impl Field {
+    /// Which vocabulary holds words of this field: names and UPNs, or the rest.
+    fn vocabulary(self) -> usize {
+        usize::from(self == Field::Other)
+    }
+
+    /// The posting of a word of this field in document `doc`.
+    fn posting(self, doc: u32) -> u32 {
+        ((self as u32) << FIELD_SHIFT) | doc
+    }
 }
 
 const FIELD_SHIFT: u32 = DOC_BITS;
@@ -87,6 +99,7 @@ pub struct SearchIndex {
     unordered: Vec<u32>,
     dead_documents: usize,
     scratch: Scratch,
+    words_scratch: DocumentWords,
 }
 
 impl SearchIndex {
@@ -94,14 +107,13 @@ impl SearchIndex {
         Self::default()
     }
 
-    /// Builds an index of many colleagues at once.
+    /// Builds an index of many colleagues at once (see [`SearchIndexBuilder`]).
     pub fn build<'a>(colleagues: impl IntoIterator<Item = (u32, &'a Colleague)>) -> Self {
-        let mut index = Self::new();
+        let mut builder = SearchIndexBuilder::new();
         for (key, colleague) in colleagues {
-            index.insert(key, colleague);
+            builder.insert(key, colleague);
         }
-        index.pack();
-        index
+        builder.finish()
     }
 
     /// How many colleagues are searchable.
@@ -130,49 +142,32 @@ impl SearchIndex {
     /// Adds a colleague under `key`, replacing what was there under that key. Keys from
     /// [`MAX_DOCUMENTS`] up are refused, as are documents beyond that many.
     pub fn insert(&mut self, key: u32, colleague: &Colleague) {
+        let mut words = std::mem::take(&mut self.words_scratch);
+        if let Some(doc) = self.add_document(key, colleague, &mut words) {
+            for (word, field) in words.iter() {
+                self.vocabularies[field.vocabulary()].insert(word, field.posting(doc));
+            }
+        }
+        self.words_scratch = words;
+    }
+
+    /// Adds the document of a colleague (all but its words, which it writes into
+    /// `words` for the caller to file), replacing what was under `key`; `None` when it
+    /// is refused.
+    fn add_document(
+        &mut self,
+        key: u32,
+        colleague: &Colleague,
+        words: &mut DocumentWords,
+    ) -> Option<u32> {
         self.remove(key);
         if self.documents.len() >= MAX_DOCUMENTS || key as usize >= MAX_DOCUMENTS {
-            return;
+            return None;
         }
         let doc = self.documents.len() as u32;
         let name = fold(&colleague.display_name);
+        words.collect(colleague, &name);
 
-        let mut postings: Vec<(String, Field)> = Vec::with_capacity(16);
-        for text in [
-            &name,
-            &fold(&colleague.given_name),
-            &fold(&colleague.surname),
-        ] {
-            postings.extend(words(text).map(|w| (w.to_owned(), Field::Name)));
-        }
-        for address in [&colleague.upn, &colleague.mail] {
-            let local = fold(address.split('@').next().unwrap_or_default());
-            postings.extend(words(&local).map(|w| (w.to_owned(), Field::Upn)));
-        }
-        for text in [
-            &colleague.department,
-            &colleague.job_title,
-            &colleague.office,
-        ] {
-            postings.extend(words(&fold(text)).map(|w| (w.to_owned(), Field::Other)));
-        }
-        for phone in colleague
-            .business_phones
-            .iter()
-            .chain([&colleague.mobile_phone])
-        {
-            postings.extend(phone_words(phone).into_iter().map(|w| (w, Field::Other)));
-        }
-        // One posting per word and vocabulary, with its best field.
-        postings.sort_by(|a, b| {
-            (a.1 == Field::Other)
-                .cmp(&(b.1 == Field::Other))
-                .then(a.0.cmp(&b.0))
-                .then((a.1 as u8).cmp(&(b.1 as u8)))
-        });
-        postings.dedup_by(|later, earlier| {
-            later.0 == earlier.0 && (later.1 == Field::Other) == (earlier.1 == Field::Other)
-        });
         let names = &mut self.names;
         let start = names.len();
         names.push_str(&name);
@@ -180,7 +175,7 @@ impl SearchIndex {
         else {
             // Gigabytes of names: refused, as documents beyond MAX_DOCUMENTS are.
             names.truncate(start);
-            return;
+            return None;
         };
         self.unordered.push(doc);
         self.documents.push(Document {
@@ -189,16 +184,13 @@ impl SearchIndex {
             name_start,
             name_end,
         });
-        for (word, field) in postings {
-            let packed = ((field as u32) << FIELD_SHIFT) | doc;
-            self.vocabularies[usize::from(field == Field::Other)].insert(&word, packed);
-        }
         let slot = key as usize;
         if self.live_document_of_key.len() <= slot {
             self.live_document_of_key.resize(slot + 1, NO_DOCUMENT);
         }
         self.live_document_of_key[slot] = doc;
         self.live_documents += 1;
+        Some(doc)
     }
 
     /// Removes the colleague under `key`, if any.
@@ -398,6 +390,135 @@ impl SearchIndex {
         }
         self.by_name = merged;
         self.unordered.clear();
+    }
+}
+
+/// Builds a [`SearchIndex`] of many colleagues: the words are gathered as they come and
+/// sorted once when it is finished, several times faster than inserting each colleague
+/// into an index. For a whole directory, such as the first listing a client receives.
+#[derive(Default)]
+pub struct SearchIndexBuilder {
+    index: SearchIndex,
+    vocabularies: [VocabularyBuilder; 2],
+    words: DocumentWords,
+}
+
+impl SearchIndexBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many colleagues it holds.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Adds a colleague under `key`, replacing what was there under that key (as
+    /// [`SearchIndex::insert`] does).
+    pub fn insert(&mut self, key: u32, colleague: &Colleague) {
+        if let Some(doc) = self.index.add_document(key, colleague, &mut self.words) {
+            for (word, field) in self.words.iter() {
+                self.vocabularies[field.vocabulary()].insert(word, field.posting(doc));
+            }
+        }
+    }
+
+    /// The index, its words sorted and packed, its documents in name order.
+    pub fn finish(self) -> SearchIndex {
+        let Self {
+            mut index,
+            vocabularies,
+            ..
+        } = self;
+        index.vocabularies = vocabularies.map(VocabularyBuilder::finish);
+        index.order_by_name();
+        index
+    }
+}
+
+/// The words of one colleague, each once per vocabulary with the best field it is in;
+/// kept between documents so that its buffers are reused.
+#[derive(Default)]
+struct DocumentWords {
+    text: String,
+    /// Start, end (in `text`) and field of each word.
+    words: Vec<(u32, u32, Field)>,
+}
+
+impl DocumentWords {
+    /// Collects the words of `colleague`, whose folded display name is `name`.
+    fn collect(&mut self, colleague: &Colleague, name: &str) {
+        self.text.clear();
+        self.words.clear();
+        for text in [
+            name,
+            &fold(&colleague.given_name),
+            &fold(&colleague.surname),
+        ] {
+            self.push_words(text, Field::Name);
+        }
+        for address in [&colleague.upn, &colleague.mail] {
+            let local = fold(address.split('@').next().unwrap_or_default());
+            self.push_words(&local, Field::Upn);
+        }
+        for text in [
+            &colleague.department,
+            &colleague.job_title,
+            &colleague.office,
+        ] {
+            self.push_words(&fold(text), Field::Other);
+        }
+        for phone in colleague
+            .business_phones
+            .iter()
+            .chain([&colleague.mobile_phone])
+        {
+            for word in phone_words(phone) {
+                self.push(&word, Field::Other);
+            }
+        }
+        // One word per vocabulary, with its best field.
+        let text = self.text.as_str();
+        let word = |&(start, end, _): &(u32, u32, Field)| {
+            text.get(start as usize..end as usize).unwrap_or_default()
+        };
+        self.words.sort_unstable_by(|a, b| {
+            (a.2.vocabulary(), word(a), a.2 as u8).cmp(&(b.2.vocabulary(), word(b), b.2 as u8))
+        });
+        self.words.dedup_by(|later, earlier| {
+            later.2.vocabulary() == earlier.2.vocabulary() && word(later) == word(earlier)
+        });
+    }
+
+    fn push_words(&mut self, folded: &str, field: Field) {
+        for word in words(folded) {
+            self.push(word, field);
+        }
+    }
+
+    fn push(&mut self, word: &str, field: Field) {
+        let start = self.text.len();
+        self.text.push_str(word);
+        // A colleague's text is bounded (sanitised, cut per field); should it not be,
+        // the words past 4 GiB are left out.
+        if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(self.text.len())) {
+            self.words.push((start, end, field));
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, Field)> {
+        self.words.iter().map(|&(start, end, field)| {
+            (
+                self.text
+                    .get(start as usize..end as usize)
+                    .unwrap_or_default(),
+                field,
+            )
+        })
     }
 }
 

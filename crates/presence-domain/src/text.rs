@@ -4,6 +4,10 @@
 /// Folds text for matching: transliterated to ASCII (José -> jose, Łukasz -> lukasz,
 /// Øyvind -> oyvind), lower-cased. Characters with no transliteration are dropped.
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        // Most names and addresses: no transliteration to look up.
+        return text.to_ascii_lowercase();
+    }
     let mut out = String::with_capacity(text.len());
     out.extend(folded_chars(text));
     out

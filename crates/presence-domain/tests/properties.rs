@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use presence_domain::search::SearchIndex;
+use presence_domain::search::{SearchIndex, SearchIndexBuilder};
 use presence_domain::{Colleague, Presence, PresenceIni, WinningTechnology};
 use proptest::prelude::*;
 
@@ -94,6 +94,41 @@ proptest! {
             }
             index.search(&colleague.display_name, &mut out, address);
             prop_assert!(out.contains(&(n as u32)), "{:?} not found by its name", colleague.display_name);
+        }
+    }
+
+    #[test]
+    fn an_index_built_at_once_answers_as_one_built_by_inserting(
+        people in proptest::collection::vec(("[a-zA-Zé ]{1,12}", "[a-z ]{0,10}", 0u32..30), 1..60),
+        queries in proptest::collection::vec("[a-zA-Zé ]{0,8}", 1..8),
+    ) {
+        // Keys repeat: a later colleague under a key replaces the earlier one.
+        let colleagues: Vec<(u32, Colleague)> = people
+            .iter()
+            .enumerate()
+            .map(|(n, (name, department, key))| (*key, Colleague {
+                upn: format!("user{n}@contoso.com"),
+                mail: format!("user{n}@contoso.com"),
+                display_name: name.clone(),
+                department: department.clone(),
+                business_phones: vec![format!("+39 02 5550 {n:04}")],
+                ..Default::default()
+            }))
+            .collect();
+        let mut inserted = SearchIndex::new();
+        let mut builder = SearchIndexBuilder::new();
+        for (key, colleague) in &colleagues {
+            inserted.insert(*key, colleague);
+            builder.insert(*key, colleague);
+        }
+        inserted.pack();
+        let mut built = builder.finish();
+        prop_assert_eq!(built.len(), inserted.len());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for query in queries.iter().map(String::as_str).chain(["", "5550", "user1"]) {
+            inserted.search(query, &mut a, |_| ["", ""]);
+            built.search(query, &mut b, |_| ["", ""]);
+            prop_assert_eq!(&a, &b, "{:?}", query);
         }
     }
 
