@@ -18,7 +18,7 @@ use crate::colleague_actions::{
 };
 use crate::connection::{ConnectionConfig, ConnectionHandle, Connector, PanelEvent, ProbeHandle};
 use crate::desktop_notifier::DesktopNotifier;
-use crate::directory_model::DirectoryModel;
+use crate::directory_model::{DirectoryModel, LoadProgress};
 use crate::directory_view::{DirectoryView, EscapeOutcome, PAGE_ROWS, is_available_now};
 use crate::machine_defaults::MachineDefaults;
 use crate::memory;
@@ -30,6 +30,8 @@ use crate::ui::{self, BoardParts, FocusArea, Notice, PanelView, Subject, UiComma
 
 /// Longest time spent applying link events in one frame.
 pub const EVENT_BUDGET: Duration = Duration::from_millis(4);
+/// How often the app looks whether a directory built off the UI thread is done.
+const LOAD_POLL: Duration = Duration::from_millis(5);
 /// How long a confirmation stays in the status bar.
 const FLASH_TIME: Duration = Duration::from_secs(4);
 /// Notifications kept in the window at most (the oldest go first).
@@ -101,6 +103,8 @@ pub struct PanelApp {
     pub events_last_frame: usize,
     /// Whether events were left for the next frame.
     pub pending_events: bool,
+    /// A directory is being built off the UI thread: look again shortly.
+    is_waiting_for_load: bool,
     /// Dropped last (fields drop in order): the link goes before the runtime it runs on.
     _keep_alive: Vec<Box<dyn std::any::Any>>,
 }
@@ -150,18 +154,34 @@ impl PanelApp {
             flash: None,
             events_last_frame: 0,
             pending_events: false,
+            is_waiting_for_load: false,
             _keep_alive: init.keep_alive,
         }
     }
 
-    /// Applies link events until the channel is empty or the budget is spent.
+    /// Applies link events until the channel is empty or the budget is spent, or until
+    /// a directory being built off the UI thread is done (the events after it wait).
     fn drain_events(&mut self, budget: Duration) -> usize {
         let started = Instant::now();
         let now = SystemTime::now();
         let mut applied = 0;
         let mut has_finished_bulk_load = false;
         self.pending_events = false;
+        self.is_waiting_for_load = false;
         loop {
+            match self.model.poll_background_load() {
+                LoadProgress::Ready => {}
+                LoadProgress::Loaded => has_finished_bulk_load = true,
+                LoadProgress::Waiting => {
+                    self.is_waiting_for_load = true;
+                    break;
+                }
+                LoadProgress::Lost => {
+                    // The listing went with the loader: list again.
+                    self.connection = self.connector.start(self.connection_config.clone());
+                    break;
+                }
+            }
             if started.elapsed() >= budget {
                 self.pending_events = true;
                 break;
@@ -924,6 +944,8 @@ impl PanelApp {
         }
         if self.pending_events {
             ctx.request_repaint();
+        } else if self.is_waiting_for_load {
+            ctx.request_repaint_after(LOAD_POLL);
         } else {
             // Time in state and the reconnect countdown move on their own.
             ctx.request_repaint_after(Duration::from_secs(1));

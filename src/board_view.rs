@@ -337,6 +337,7 @@ mod tests {
                     person("di@x", "Di Diaz", "sales"),
                 ],
                 is_first: true,
+                total: 0,
                 is_last: true,
             },
             SystemTime::now(),

@@ -13,6 +13,8 @@
 //! backoff applies. While a later gateway serves, the preferred ones are probed every
 //! [`PREFERRED_RETRY`], and the link moves back to the first that answers.
 
+mod event_outbox;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -22,6 +24,8 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use presence_contract::{AccessToken, ClientTls, PresenceClient, connect_with, proto};
 use presence_domain::{Colleague, Presence, SourceHealth};
+
+use self::event_outbox::EventOutbox;
 
 /// Events buffered between the transport and the UI.
 pub const EVENT_CHANNEL_CAPACITY: usize = 4;
@@ -80,6 +84,8 @@ pub enum PanelEvent {
         colleagues: Vec<Colleague>,
         is_first: bool,
         is_last: bool,
+        /// How many colleagues the whole listing holds, as the gateway says (0: not said).
+        total: usize,
     },
     /// A page of a presence snapshot. A full (non-delta) snapshot is authoritative.
     Snapshot {
@@ -199,6 +205,7 @@ impl ConnectionHandle {
         }
         let link = Link {
             config,
+            outbox: EventOutbox::default(),
             tx,
             wake,
             resume: ResumePoint::default(),
@@ -228,6 +235,8 @@ struct ResumePoint {
 struct Link {
     config: ConnectionConfig,
     tx: mpsc::Sender<PanelEvent>,
+    /// Events read but not yet taken by the UI.
+    outbox: EventOutbox,
     wake: Arc<dyn Fn() + Send + Sync>,
     resume: ResumePoint,
     /// Whether the current session has delivered a whole snapshot (reached Live).
@@ -272,6 +281,23 @@ impl LinkFailure {
     }
 }
 
+/// What waiting on the gateway gave.
+enum Received<T> {
+    Message(T),
+    /// The stream ended.
+    End,
+    Failed(tonic::Status),
+    /// No word for [`SILENCE_LIMIT`].
+    Silence,
+}
+
+/// What woke [`Link::next_message`].
+enum Woke<'a, T> {
+    Preferred(usize),
+    UiTakes(Result<mpsc::Permit<'a, PanelEvent>, mpsc::error::SendError<()>>),
+    Message(Result<Result<Option<T>, tonic::Status>, tokio::time::error::Elapsed>),
+}
+
 /// Why a session stopped early.
 enum Interrupted {
     UiClosed,
@@ -286,13 +312,59 @@ impl From<LinkFailure> for Interrupted {
 }
 
 impl Link {
-    async fn emit(&self, event: PanelEvent) -> Result<(), Interrupted> {
-        self.tx
-            .send(event)
-            .await
-            .map_err(|_| Interrupted::UiClosed)?;
-        (self.wake)();
+    /// Hands an event to the UI, after everything queued before it.
+    async fn emit(&mut self, event: PanelEvent) -> Result<(), Interrupted> {
+        self.outbox.push(event);
+        while let Some(event) = self.outbox.pop() {
+            self.tx
+                .send(event)
+                .await
+                .map_err(|_| Interrupted::UiClosed)?;
+            (self.wake)();
+        }
         Ok(())
+    }
+
+    /// Waits for the next message of `stream`, meanwhile handing queued events to the
+    /// UI as it takes them (and reading on only while the outbox has room). `preferred`
+    /// says when a preferred gateway answers again.
+    async fn next_message<T>(
+        &mut self,
+        stream: &mut tonic::Streaming<T>,
+        mut preferred: Option<&mut mpsc::Receiver<usize>>,
+    ) -> Result<Received<T>, Interrupted> {
+        loop {
+            let has_events = !self.outbox.is_empty();
+            let has_room = !self.outbox.is_full();
+            let preferred_answers = async {
+                match preferred.as_deref_mut() {
+                    Some(answers) => answers.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let woke = tokio::select! {
+                biased;
+                Some(index) = preferred_answers => Woke::Preferred(index),
+                permit = self.tx.reserve(), if has_events => Woke::UiTakes(permit),
+                next = tokio::time::timeout(SILENCE_LIMIT, stream.message()), if has_room => {
+                    Woke::Message(next)
+                }
+            };
+            match woke {
+                Woke::Preferred(index) => return Err(Interrupted::MoveTo(index)),
+                Woke::UiTakes(Err(_)) => return Err(Interrupted::UiClosed),
+                Woke::UiTakes(Ok(permit)) => {
+                    if let Some(event) = self.outbox.pop() {
+                        permit.send(event);
+                        (self.wake)();
+                    }
+                }
+                Woke::Message(Err(_)) => return Ok(Received::Silence),
+                Woke::Message(Ok(Err(status))) => return Ok(Received::Failed(status)),
+                Woke::Message(Ok(Ok(None))) => return Ok(Received::End),
+                Woke::Message(Ok(Ok(Some(message)))) => return Ok(Received::Message(message)),
+            }
+        }
     }
 
     async fn run(mut self) {
@@ -449,24 +521,20 @@ impl Link {
 
         let mut is_directory_checked = false;
         loop {
-            let next = tokio::select! {
-                biased;
-                Some(preferred) = preferred_rx.recv() => {
-                    return Err(Interrupted::MoveTo(preferred));
-                }
-                next = tokio::time::timeout(SILENCE_LIMIT, stream.message()) => next,
-            };
-            let message = match next {
-                Err(_) => {
+            let message = match self
+                .next_message(&mut stream, Some(&mut preferred_rx))
+                .await?
+            {
+                Received::Message(message) => message,
+                Received::End => return Ok(()),
+                Received::Failed(status) => return Err(status_failure(&status).into()),
+                Received::Silence => {
                     return Err(LinkFailure::new(format!(
                         "no word from the gateway for {} s",
                         SILENCE_LIMIT.as_secs()
                     ))
                     .into());
                 }
-                Ok(Err(status)) => return Err(status_failure(&status).into()),
-                Ok(Ok(None)) => return Ok(()),
-                Ok(Ok(Some(message))) => message,
             };
             use proto::subscribe_response::Event;
             match message.event {
@@ -486,12 +554,11 @@ impl Link {
                     }
                     let presences = self.presences_from_wire(snapshot.presences);
                     let is_last = snapshot.last_page;
-                    self.emit(PanelEvent::Snapshot {
+                    self.outbox.push(PanelEvent::Snapshot {
                         presences,
                         is_delta: snapshot.is_delta,
                         is_last,
-                    })
-                    .await?;
+                    });
                     if is_last {
                         // Only a whole snapshot is a point to resume from.
                         self.resume.instance_id = snapshot.gateway_instance_id;
@@ -499,13 +566,13 @@ impl Link {
                     }
                     if is_last && !self.is_session_live {
                         self.is_session_live = true;
-                        self.emit(PanelEvent::State(ConnectionState::Live)).await?;
+                        self.outbox.push(PanelEvent::State(ConnectionState::Live));
                     }
                 }
                 Some(Event::Updates(batch)) => {
                     let presences = self.presences_from_wire(batch.presences);
                     if !presences.is_empty() {
-                        self.emit(PanelEvent::Presences(presences)).await?;
+                        self.outbox.push(PanelEvent::Presences(presences));
                     }
                     if batch.complete_through_version != 0 {
                         self.resume.complete_through = batch.complete_through_version;
@@ -519,12 +586,12 @@ impl Link {
                         .filter_map(directory_change_from_wire)
                         .collect();
                     if !changes.is_empty() {
-                        self.emit(PanelEvent::DirectoryChanges(changes)).await?;
+                        self.outbox.push(PanelEvent::DirectoryChanges(changes));
                     }
                 }
                 Some(Event::Heartbeat(heartbeat)) => {
                     let sources = heartbeat.sources.iter().map(SourceHealth::from).collect();
-                    self.emit(PanelEvent::SourceHealth(sources)).await?;
+                    self.outbox.push(PanelEvent::SourceHealth(sources));
                 }
             }
         }
@@ -540,15 +607,15 @@ impl Link {
             .into_inner();
         let mut is_first = true;
         loop {
-            let page = match tokio::time::timeout(SILENCE_LIMIT, pages.message()).await {
-                Err(_) => {
+            let page = match self.next_message(&mut pages, None).await? {
+                Received::Message(page) => page,
+                Received::Silence => {
                     return Err(LinkFailure::new("the directory listing stalled").into());
                 }
-                Ok(Err(status)) => return Err(status_failure(&status).into()),
-                Ok(Ok(None)) => {
+                Received::Failed(status) => return Err(status_failure(&status).into()),
+                Received::End => {
                     return Err(LinkFailure::new("the directory listing ended early").into());
                 }
-                Ok(Ok(Some(page))) => page,
             };
             let colleagues: Vec<Colleague> = page
                 .colleagues
@@ -557,12 +624,12 @@ impl Link {
                 .collect();
             let is_last = page.last_page;
             let revision = page.directory_revision;
-            self.emit(PanelEvent::DirectoryPage {
+            self.outbox.push(PanelEvent::DirectoryPage {
                 colleagues,
                 is_first,
                 is_last,
-            })
-            .await?;
+                total: page.total_count as usize,
+            });
             is_first = false;
             if is_last {
                 return Ok(revision);

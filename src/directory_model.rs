@@ -6,6 +6,7 @@
 //! snapshot is authoritative; presence for someone not yet in the directory waits for
 //! them; nothing is shown as live unless the link is live and its source is live.
 
+mod background_load;
 mod rows_by_upn;
 mod sanitize;
 
@@ -17,6 +18,9 @@ use presence_domain::packed_colleague::{ColleagueRef, PackedColleague, SharedStr
 use presence_domain::search::SearchIndex;
 use presence_domain::{Colleague, HeldPresence, Presence, SourceHealth, SourceState, Technology};
 
+use self::background_load::{
+    BACKGROUND_FROM_COLLEAGUES, BackgroundLoad, LoadPoll, LoadedDirectory,
+};
 use self::rows_by_upn::RowsByUpn;
 use self::sanitize::{sanitized_colleague, sanitized_presence};
 use crate::connection::{ConnectionState, DirectoryChange, GatewayInUse, PanelEvent};
@@ -55,6 +59,19 @@ impl<'a> RowRef<'a> {
     }
 }
 
+/// Where a directory listing built off the UI thread stands, for the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadProgress {
+    /// Nothing to wait for: events may be applied.
+    Ready,
+    /// The directory is being built: apply nothing yet.
+    Waiting,
+    /// The directory has just been taken over; events may be applied.
+    Loaded,
+    /// The loader failed, and the listing with it: the link must list again.
+    Lost,
+}
+
 pub struct DirectoryModel {
     rows: Vec<Row>,
     /// Departments, job titles and offices of the rows, each kept once.
@@ -62,6 +79,8 @@ pub struct DirectoryModel {
     row_of_upn: RowsByUpn,
     orphans: HashMap<String, HeldPresence>,
     index: SearchIndex,
+    /// A large first listing being built off the UI thread.
+    load: Option<BackgroundLoad>,
     live_rows: usize,
     listing: u32,
     connection: Option<ConnectionState>,
@@ -101,6 +120,7 @@ impl DirectoryModel {
             row_of_upn: RowsByUpn::default(),
             orphans: HashMap::new(),
             index: SearchIndex::default(),
+            load: None,
             live_rows: 0,
             listing: 0,
             connection: None,
@@ -226,7 +246,91 @@ impl DirectoryModel {
         });
     }
 
+    /// Where a listing built off the UI thread stands; takes it over when it is done.
+    /// The app hands the model no events while this says [`LoadProgress::Waiting`] (they
+    /// belong after the directory); [`Self::apply`] would wait for it.
+    pub fn poll_background_load(&mut self) -> LoadProgress {
+        let Some(load) = &mut self.load else {
+            return LoadProgress::Ready;
+        };
+        match load.poll() {
+            LoadPoll::Collecting => LoadProgress::Ready,
+            LoadPoll::Busy => LoadProgress::Waiting,
+            LoadPoll::Done(directory) => {
+                self.load = None;
+                self.take_loaded(*directory);
+                LoadProgress::Loaded
+            }
+            LoadPoll::Failed => {
+                self.load = None;
+                tracing::error!("the directory loader stopped without a directory");
+                LoadProgress::Lost
+            }
+        }
+    }
+
+    /// Colleagues received and listed in all, while a listing is built off the UI
+    /// thread (the model shows no one until it is done).
+    pub fn loading_progress(&self) -> Option<(usize, usize)> {
+        self.load.as_ref().map(BackgroundLoad::progress)
+    }
+
+    /// Takes over a directory built off the UI thread (the model held no rows).
+    fn take_loaded(&mut self, directory: LoadedDirectory) {
+        debug_assert!(
+            self.rows.is_empty(),
+            "a background load starts with no rows"
+        );
+        self.rows = directory.rows;
+        self.shared = directory.shared;
+        self.row_of_upn = directory.row_of_upn;
+        self.index = directory.index;
+        self.live_rows = directory.live_rows;
+        self.refused_entries += directory.refused_entries;
+        // Presence that came before its colleague.
+        if !self.orphans.is_empty() {
+            let orphans = std::mem::take(&mut self.orphans);
+            for (key, held) in orphans {
+                match self.row_of_upn.get(&self.rows, &key) {
+                    Some(row_key) => self.rows[row_key as usize].presence = Some(held),
+                    None => {
+                        self.orphans.insert(key, held);
+                    }
+                }
+            }
+        }
+        self.has_complete_directory = true;
+        self.directory_revision += 1;
+        self.presence_revision += 1;
+    }
+
+    /// Waits for a listing being built off the UI thread (for events that belong after
+    /// it, applied without polling first).
+    fn wait_for_load(&mut self) {
+        if let Some(load) = self.load.take() {
+            match load.wait() {
+                Some(directory) => self.take_loaded(*directory),
+                None => tracing::error!("the directory loader stopped without a directory"),
+            }
+        }
+    }
+
     pub fn apply(&mut self, event: PanelEvent, now: SystemTime) {
+        if let Some(load) = &self.load {
+            let is_next_page = matches!(
+                event,
+                PanelEvent::DirectoryPage {
+                    is_first: false,
+                    ..
+                }
+            );
+            if load.is_finishing() {
+                self.wait_for_load();
+            } else if !is_next_page {
+                // Anything else mid-listing: the link dropped, the listing is abandoned.
+                self.load = None;
+            }
+        }
         match event {
             PanelEvent::State(state) => {
                 let was_live = self.is_live();
@@ -247,9 +351,25 @@ impl DirectoryModel {
                 colleagues,
                 is_first,
                 is_last,
+                total,
             } => {
                 if is_first {
                     self.listing = self.listing.wrapping_add(1);
+                    self.load = None;
+                    if self.rows.is_empty() && total >= BACKGROUND_FROM_COLLEAGUES && !is_last {
+                        match BackgroundLoad::start(total, self.max_colleagues, self.listing) {
+                            Ok(load) => self.load = Some(load),
+                            Err(error) => tracing::warn!(
+                                "cannot start the directory loader ({error}); loading in place"
+                            ),
+                        }
+                    }
+                }
+                if let Some(load) = &mut self.load {
+                    load.push(colleagues, is_last);
+                    // The progress shown moves.
+                    self.directory_revision += 1;
+                    return;
                 }
                 for colleague in colleagues {
                     self.upsert(colleague);
@@ -454,6 +574,126 @@ pub(crate) mod tests {
         model.row(key)?.presence().map(HeldPresence::availability)
     }
 
+    /// A listing of `n` colleagues ("p0@x"…), in pages of 500, as the link delivers it.
+    fn listing(n: usize) -> Vec<PanelEvent> {
+        let everyone: Vec<Colleague> = (0..n)
+            .map(|i| colleague(&format!("p{i}@x"), &format!("Person {i:06}")))
+            .collect();
+        let pages = everyone.chunks(500).count();
+        everyone
+            .chunks(500)
+            .enumerate()
+            .map(|(page, chunk)| PanelEvent::DirectoryPage {
+                colleagues: chunk.to_vec(),
+                is_first: page == 0,
+                is_last: page + 1 == pages,
+                total: n,
+            })
+            .collect()
+    }
+
+    /// Polls as the app does, until the background load is taken over.
+    fn poll_until_loaded(model: &mut DirectoryModel) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while model.poll_background_load() != LoadProgress::Loaded {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the load never finished"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_large_first_listing_is_built_off_the_ui_thread_then_taken_over_whole() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::with_max_colleagues(5_500);
+        // A presence that comes before its colleague waits for them.
+        model.apply(
+            PanelEvent::Presences(vec![presence("p7@x", Availability::Busy, 3)]),
+            now,
+        );
+        let mut events = listing(6_000);
+        // A UPN listed twice keeps its last entry; one entry is not a UPN.
+        if let PanelEvent::DirectoryPage { colleagues, .. } = &mut events[2] {
+            colleagues[0] = colleague("p7@x", "Renamed Seven");
+            colleagues[1] = colleague("not a upn", "Nobody");
+        }
+        let last = events.pop().expect("pages");
+        for event in events {
+            model.apply(event, now);
+            assert!(model.poll_background_load() != LoadProgress::Lost);
+        }
+        assert!(
+            model.is_empty(),
+            "no one is shown before the whole directory"
+        );
+        assert_eq!(model.loading_progress(), Some((5_500, 6_000)));
+        model.apply(last, now);
+        assert!(!model.has_complete_directory());
+        poll_until_loaded(&mut model);
+
+        assert_eq!(model.loading_progress(), None);
+        assert!(model.has_complete_directory());
+        assert_eq!(model.len(), 5_500, "the model's bound holds");
+        // 5,998 distinct UPNs (one listed twice, one not a UPN): 498 beyond the bound.
+        assert_eq!(
+            model.refused_entries(),
+            499,
+            "beyond the bound, and not a UPN"
+        );
+        assert_eq!(availability_of(&model, "p7@x"), Some(Availability::Busy));
+        let mut out = Vec::new();
+        model.search("renamed seven", &mut out);
+        assert_eq!(out, [model.row_key_of("p7@x").expect("p7")]);
+        model.search("person 0042", &mut out);
+        assert_eq!(out.len(), 100, "Person 004200…004299");
+        model.search("", &mut out);
+        assert_eq!(out.len(), 5_500);
+        // Changes after the load apply in place.
+        model.apply(
+            PanelEvent::DirectoryChanges(vec![DirectoryChange::Removed(colleague("p1@x", ""))]),
+            now,
+        );
+        assert_eq!(model.len(), 5_499);
+    }
+
+    #[test]
+    fn events_after_a_listing_wait_for_its_directory_and_an_abandoned_one_is_dropped() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        let mut events = listing(6_000);
+        // The link drops mid-listing: the partial listing is dropped, not shown.
+        for event in events.drain(..3) {
+            model.apply(event, now);
+        }
+        assert!(model.loading_progress().is_some());
+        model.apply(
+            PanelEvent::State(ConnectionState::Connecting { attempt: 1 }),
+            now,
+        );
+        assert_eq!(model.loading_progress(), None);
+        assert!(model.is_empty());
+        // Listed again, and a presence applied straight after, without polling: it
+        // waits for the directory rather than being taken for an orphan.
+        for event in listing(6_000) {
+            model.apply(event, now);
+        }
+        model.apply(
+            PanelEvent::Presences(vec![presence("p5999@x", Availability::Away, 1)]),
+            now,
+        );
+        assert_eq!(model.len(), 6_000);
+        assert_eq!(availability_of(&model, "p5999@x"), Some(Availability::Away));
+        // Smaller listings are applied in place, at once.
+        let mut small = DirectoryModel::new();
+        for event in listing(600) {
+            small.apply(event, now);
+            assert_eq!(small.loading_progress(), None);
+        }
+        assert_eq!(small.len(), 600);
+    }
+
     #[test]
     fn a_gateway_is_not_believed_beyond_the_models_bounds() {
         let now = SystemTime::now();
@@ -466,6 +706,7 @@ pub(crate) mod tests {
             PanelEvent::DirectoryPage {
                 colleagues,
                 is_first: true,
+                total: 0,
                 is_last: true,
             },
             now,
@@ -487,6 +728,7 @@ pub(crate) mod tests {
             PanelEvent::DirectoryPage {
                 colleagues: vec![colleague("a@x", "A")],
                 is_first: true,
+                total: 0,
                 is_last: true,
             },
             now,
@@ -528,6 +770,7 @@ pub(crate) mod tests {
             PanelEvent::DirectoryPage {
                 colleagues: vec![colleague("late@x", "Late"), colleague("gone@x", "Gone")],
                 is_first: true,
+                total: 0,
                 is_last: true,
             },
             now,
@@ -539,6 +782,7 @@ pub(crate) mod tests {
             PanelEvent::DirectoryPage {
                 colleagues: vec![colleague("late@x", "Late")],
                 is_first: true,
+                total: 0,
                 is_last: true,
             },
             now,
@@ -559,6 +803,7 @@ pub(crate) mod tests {
             PanelEvent::DirectoryPage {
                 colleagues: vec![colleague("e@x", &name)],
                 is_first: true,
+                total: 0,
                 is_last: true,
             },
             now,

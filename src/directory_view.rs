@@ -308,6 +308,7 @@ mod tests {
             PanelEvent::DirectoryPage {
                 colleagues: people.iter().map(|(u, n, _)| colleague(u, n)).collect(),
                 is_first: true,
+                total: 0,
                 is_last: true,
             },
             now,

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use presence_domain::search::SearchIndex;
 use presence_panel::connection::PanelEvent;
-use presence_panel::directory_model::DirectoryModel;
+use presence_panel::directory_model::{DirectoryModel, LoadProgress};
 use presence_sources::simulator::{Simulator, SimulatorConfig};
 
 struct CountingAllocator;
@@ -115,9 +115,14 @@ fn model_of_100k_colleagues_fits_its_budget() {
                 colleagues: page.to_vec(),
                 is_first: i == 0,
                 is_last: (i + 1) * 1_000 >= directory.len(),
+                total: directory.len(),
             },
             now,
         );
+    }
+    // Built off the UI thread: taken over as the app does, once done.
+    while model.poll_background_load() == LoadProgress::Waiting {
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
     let directory_bytes = live_bytes() - before;
     for (i, page) in presences.chunks(1_000).enumerate() {

@@ -41,6 +41,7 @@ fn live_model() -> DirectoryModel {
                 colleague("marco.rossi@contoso.com", "Marco Rossi"),
             ],
             is_first: true,
+            total: 0,
             is_last: true,
         },
         now,

@@ -1,7 +1,9 @@
 //! The model's UPN lookup: row numbers by UPN, matched case-insensitively, without a
 //! second copy of each UPN (the table holds row numbers and reads UPNs from the rows).
 
-use std::hash::{BuildHasher, Hasher, RandomState};
+use std::hash::{BuildHasher, Hasher};
+
+use foldhash::fast::RandomState;
 
 use hashbrown::HashTable;
 use presence_domain::colleague::upn_key_chars;
@@ -16,16 +18,44 @@ pub(super) struct RowsByUpn {
     hasher: RandomState,
 }
 
+/// Hashes the UTF-8 of the UPN's key (trimmed, lower-cased), 64 bytes at a time, on
+/// the stack for the ASCII UPNs nearly everyone has.
 fn hash_upn(hasher: &RandomState, upn: &str) -> u64 {
     let mut state = hasher.build_hasher();
-    for c in upn_key_chars(upn) {
-        state.write_u32(u32::from(c));
+    let mut buffer = [0u8; 64];
+    let mut filled = 0;
+    let mut write = |bytes: &[u8]| {
+        for &byte in bytes {
+            if filled == buffer.len() {
+                state.write(&buffer);
+                filled = 0;
+            }
+            buffer[filled] = byte;
+            filled += 1;
+        }
+    };
+    let upn = upn.trim();
+    if upn.is_ascii() {
+        for &byte in upn.as_bytes() {
+            write(&[byte.to_ascii_lowercase()]);
+        }
+    } else {
+        let mut utf8 = [0u8; 4];
+        for c in upn_key_chars(upn) {
+            write(c.encode_utf8(&mut utf8).as_bytes());
+        }
     }
+    state.write(&buffer[..filled]);
     state.finish()
 }
 
 fn is_same_upn(a: &str, b: &str) -> bool {
-    upn_key_chars(a).eq(upn_key_chars(b))
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        upn_key_chars(a).eq(upn_key_chars(b))
+    }
 }
 
 impl RowsByUpn {
@@ -56,6 +86,14 @@ impl RowsByUpn {
             })
             .ok()?;
         Some(entry.remove().0)
+    }
+
+    /// An empty lookup with room for `capacity` UPNs.
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            table: HashTable::with_capacity(capacity),
+            hasher: RandomState::default(),
+        }
     }
 
     pub(super) fn rebuild(&mut self, rows: &[Row]) {

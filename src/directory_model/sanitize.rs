@@ -3,7 +3,7 @@
 //! characters, no '@') is refused rather than shown.
 
 use presence_domain::colleague::validate_upn;
-use presence_domain::text::{MAX_LINE_CHARS, single_line};
+use presence_domain::text::{MAX_LINE_CHARS, is_single_line, single_line};
 use presence_domain::{Activity, Colleague, Presence, StatusMessage};
 
 /// Phone numbers kept per colleague.
@@ -26,15 +26,22 @@ pub(super) fn sanitized_colleague(mut c: Colleague) -> Option<Colleague> {
         &mut c.office,
         &mut c.mobile_phone,
     ] {
-        *field = single_line(field, MAX_LINE_CHARS);
+        make_single_line(field);
     }
     for phone in &mut c.business_phones {
-        *phone = single_line(phone, MAX_LINE_CHARS);
+        make_single_line(phone);
     }
     if c.display_name.is_empty() {
         c.display_name = c.upn.clone();
     }
     Some(c)
+}
+
+/// Makes a field one bounded line, copying it only when it is not one already.
+fn make_single_line(field: &mut String) {
+    if !is_single_line(field, MAX_LINE_CHARS) {
+        *field = single_line(field, MAX_LINE_CHARS);
+    }
 }
 
 /// The presence made safe to show; `None` when the UPN is not a UPN.

@@ -13,7 +13,7 @@ use crate::status_icon::paint_star;
 use crate::theme::chrome_colors;
 use presence_domain::Presence;
 
-use super::format::{local_hh_mm, row_accessible_label, time_in_state};
+use super::format::{loading_text, local_hh_mm, row_accessible_label, time_in_state};
 use super::status_icon_ui::status_icon_ui;
 use super::{PanelView, UiCommand};
 
@@ -171,6 +171,15 @@ pub fn colleague_menu_ui(
 
 fn empty_state_ui(ui: &mut egui::Ui, panel: &PanelView<'_>) {
     ui.add_space(40.0);
+    if let Some((received, total)) = panel.model.loading_progress() {
+        ui.vertical_centered(|ui| {
+            ui.heading(loading_text(Some((received, total))));
+            ui.add_space(8.0);
+            let share = received as f32 / total.max(1) as f32;
+            ui.add(egui::ProgressBar::new(share).desired_width(320.0));
+        });
+        return;
+    }
     ui.vertical_centered(|ui| match panel.model.connection() {
         Some(ConnectionState::Live) => {
             ui.heading("The directory is empty");

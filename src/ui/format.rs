@@ -77,6 +77,20 @@ pub fn row_accessible_label(
     label
 }
 
+/// "Loading the directory… 42,000 of 100,000" (colleagues received, and listed in
+/// all), while a listing is built off the UI thread.
+pub fn loading_text(progress: Option<(usize, usize)>) -> String {
+    match progress {
+        Some((received, total)) if received < total => format!(
+            "Loading the directory… {} of {}",
+            thousands(received),
+            thousands(total)
+        ),
+        Some((_, total)) => format!("Making {} colleagues searchable…", thousands(total)),
+        None => "Loading the directory…".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

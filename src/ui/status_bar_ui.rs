@@ -8,12 +8,17 @@ use crate::theme::chrome_colors;
 use presence_domain::{SourceState, Technology};
 
 use super::PanelView;
-use super::format::{local_hh_mm, thousands};
+use super::format::{loading_text, local_hh_mm, thousands};
 
 pub fn status_bar_ui(ui: &mut egui::Ui, panel: &PanelView<'_>) {
     let colors = chrome_colors(ui.visuals().dark_mode);
     ui.horizontal(|ui| {
         let (dot, text) = match panel.model.connection() {
+            None | Some(ConnectionState::Connecting { .. })
+                if panel.model.loading_progress().is_some() =>
+            {
+                (colors.connecting_dot, loading_text(panel.model.loading_progress()))
+            }
             None | Some(ConnectionState::Connecting { .. })
                 if !panel.model.has_been_live() && !panel.model.is_empty() =>
             {

@@ -6,7 +6,9 @@
 //! repeats are kept once: a mail address that is the UPN, and a display name that is
 //! "given surname". A [`ColleagueRef`] reads one back.
 
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
 
 use hashbrown::HashTable;
 
@@ -77,7 +79,7 @@ impl Default for SharedStrings {
         Self {
             strings: Vec::new(),
             ids: HashTable::new(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         }
     }
 }

@@ -24,7 +24,7 @@ use self::fuzzy::{allowed_edits, next_prefix};
 use self::ranking::{Scratch, fuzzy_rank, prefix_rank};
 use self::vocabulary::{DOC_BITS, Vocabulary, VocabularyBuilder};
 use super::colleague::Colleague;
-use super::text::{fold, words};
+use super::text::{fold, fold_into, words};
 
 /// The part of a colleague a word came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +143,7 @@ impl SearchIndex {
     /// [`MAX_DOCUMENTS`] up are refused, as are documents beyond that many.
     pub fn insert(&mut self, key: u32, colleague: &Colleague) {
         let mut words = std::mem::take(&mut self.words_scratch);
-        if let Some(doc) = self.add_document(key, colleague, &mut words) {
+        if let Some(doc) = self.add_document(key, colleague, &mut words, false) {
             for (word, field) in words.iter() {
                 self.vocabularies[field.vocabulary()].insert(word, field.posting(doc));
             }
@@ -153,12 +153,14 @@ impl SearchIndex {
 
     /// Adds the document of a colleague (all but its words, which it writes into
     /// `words` for the caller to file), replacing what was under `key`; `None` when it
-    /// is refused.
+    /// is refused. For a bulk load (`is_bulk`), words may repeat: the builder keeps the
+    /// best field of each when it sorts.
     fn add_document(
         &mut self,
         key: u32,
         colleague: &Colleague,
         words: &mut DocumentWords,
+        is_bulk: bool,
     ) -> Option<u32> {
         self.remove(key);
         if self.documents.len() >= MAX_DOCUMENTS || key as usize >= MAX_DOCUMENTS {
@@ -167,6 +169,9 @@ impl SearchIndex {
         let doc = self.documents.len() as u32;
         let name = fold(&colleague.display_name);
         words.collect(colleague, &name);
+        if !is_bulk {
+            words.keep_best_of_each();
+        }
 
         let names = &mut self.names;
         let start = names.len();
@@ -420,7 +425,10 @@ impl SearchIndexBuilder {
     /// Adds a colleague under `key`, replacing what was there under that key (as
     /// [`SearchIndex::insert`] does).
     pub fn insert(&mut self, key: u32, colleague: &Colleague) {
-        if let Some(doc) = self.index.add_document(key, colleague, &mut self.words) {
+        if let Some(doc) = self
+            .index
+            .add_document(key, colleague, &mut self.words, true)
+        {
             for (word, field) in self.words.iter() {
                 self.vocabularies[field.vocabulary()].insert(word, field.posting(doc));
             }
@@ -431,57 +439,78 @@ impl SearchIndexBuilder {
     pub fn finish(self) -> SearchIndex {
         let Self {
             mut index,
-            vocabularies,
+            vocabularies: [names, others],
             ..
         } = self;
-        index.vocabularies = vocabularies.map(VocabularyBuilder::finish);
-        index.order_by_name();
+        // The two word lists and the name order are independent: the second list is
+        // sorted on a second core where there is one (here, should no thread start).
+        let others = std::sync::Mutex::new(Some(others));
+        let take_others = || others.lock().ok().and_then(|mut held| held.take());
+        std::thread::scope(|scope| {
+            let sorting = std::thread::Builder::new()
+                .name("search-index-sort".into())
+                .spawn_scoped(scope, || take_others().map(VocabularyBuilder::finish));
+            index.order_by_name();
+            let names = names.finish();
+            let sorted = match sorting {
+                Ok(sorting) => sorting.join().ok().flatten(),
+                Err(_) => None,
+            };
+            let others = sorted
+                .or_else(|| take_others().map(VocabularyBuilder::finish))
+                .unwrap_or_default();
+            index.vocabularies = [names, others];
+        });
         index
     }
 }
 
-/// The words of one colleague, each once per vocabulary with the best field it is in;
-/// kept between documents so that its buffers are reused.
+/// The words of one colleague with the field each came from; kept between documents
+/// so that its buffers are reused.
 #[derive(Default)]
 struct DocumentWords {
     text: String,
     /// Start, end (in `text`) and field of each word.
     words: Vec<(u32, u32, Field)>,
+    /// A field being folded.
+    folded: String,
 }
 
 impl DocumentWords {
-    /// Collects the words of `colleague`, whose folded display name is `name`.
+    /// Collects the words of `colleague`, whose folded display name is `name`. A word
+    /// may come more than once: [`Self::keep_best_of_each`] makes them one.
     fn collect(&mut self, colleague: &Colleague, name: &str) {
         self.text.clear();
         self.words.clear();
-        for text in [
-            name,
-            &fold(&colleague.given_name),
-            &fold(&colleague.surname),
-        ] {
-            self.push_words(text, Field::Name);
+        self.push_words(name, Field::Name);
+        let mut folded = std::mem::take(&mut self.folded);
+        let fields = [
+            (colleague.given_name.as_str(), Field::Name),
+            (colleague.surname.as_str(), Field::Name),
+            (local_part(&colleague.upn), Field::Upn),
+            (local_part(&colleague.mail), Field::Upn),
+            (colleague.department.as_str(), Field::Other),
+            (colleague.job_title.as_str(), Field::Other),
+            (colleague.office.as_str(), Field::Other),
+        ];
+        for (text, field) in fields {
+            folded.clear();
+            fold_into(&mut folded, text);
+            self.push_words(&folded, field);
         }
-        for address in [&colleague.upn, &colleague.mail] {
-            let local = fold(address.split('@').next().unwrap_or_default());
-            self.push_words(&local, Field::Upn);
-        }
-        for text in [
-            &colleague.department,
-            &colleague.job_title,
-            &colleague.office,
-        ] {
-            self.push_words(&fold(text), Field::Other);
-        }
+        self.folded = folded;
         for phone in colleague
             .business_phones
             .iter()
             .chain([&colleague.mobile_phone])
         {
-            for word in phone_words(phone) {
-                self.push(&word, Field::Other);
-            }
+            self.push_phone_words(phone);
         }
-        // One word per vocabulary, with its best field.
+    }
+
+    /// Leaves one word per vocabulary, with the best field it came from (an index
+    /// files each word of a document once).
+    fn keep_best_of_each(&mut self) {
         let text = self.text.as_str();
         let word = |&(start, end, _): &(u32, u32, Field)| {
             text.get(start as usize..end as usize).unwrap_or_default()
@@ -500,12 +529,36 @@ impl DocumentWords {
         }
     }
 
+    /// The words a phone number is found by: each group of two digits or more, all
+    /// its digits, and the last four (the extension).
+    fn push_phone_words(&mut self, phone: &str) {
+        for group in phone.split(|c: char| !c.is_ascii_digit()) {
+            if group.len() >= 2 {
+                self.push(group, Field::Other);
+            }
+        }
+        let start = self.text.len();
+        self.text.extend(phone.chars().filter(char::is_ascii_digit));
+        let digits = self.text.len() - start;
+        if digits == 0 {
+            return;
+        }
+        self.record(start, self.text.len(), Field::Other);
+        if digits > 4 {
+            self.record(self.text.len() - 4, self.text.len(), Field::Other);
+        }
+    }
+
     fn push(&mut self, word: &str, field: Field) {
         let start = self.text.len();
         self.text.push_str(word);
+        self.record(start, self.text.len(), field);
+    }
+
+    fn record(&mut self, start: usize, end: usize, field: Field) {
         // A colleague's text is bounded (sanitised, cut per field); should it not be,
         // the words past 4 GiB are left out.
-        if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(self.text.len())) {
+        if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) {
             self.words.push((start, end, field));
         }
     }
@@ -522,23 +575,9 @@ impl DocumentWords {
     }
 }
 
-/// Words a phone number is found by: all its digits, each group, and the last four
-/// (the extension).
-fn phone_words(phone: &str) -> Vec<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    if digits.is_empty() {
-        return Vec::new();
-    }
-    let mut out: Vec<String> = phone
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|g| g.len() >= 2)
-        .map(str::to_owned)
-        .collect();
-    if digits.len() > 4 {
-        out.push(digits[digits.len() - 4..].to_owned());
-    }
-    out.push(digits);
-    out
+/// The part of an address before its '@'.
+fn local_part(address: &str) -> &str {
+    address.split('@').next().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -13,6 +13,20 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// Appends [`fold`]`(text)` to `out` (a buffer kept between calls).
+pub fn fold_into(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        // ASCII in, ASCII out: lower-casing in place keeps the string valid.
+        if let Some(added) = out.get_mut(start..) {
+            added.make_ascii_lowercase();
+        }
+    } else {
+        out.extend(folded_chars(text));
+    }
+}
+
 /// The characters of [`fold`]`(text)`, without building the string.
 pub fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars().flat_map(|c| {
@@ -78,6 +92,28 @@ pub fn single_line(text: &str, max_chars: usize) -> String {
     }
     out.truncate(out.trim_end().len());
     out
+}
+
+/// Whether `text` is already what [`single_line`] makes of it, so it need not be copied
+/// (most names, departments and titles are).
+pub fn is_single_line(text: &str, max_chars: usize) -> bool {
+    // A space may not lead, follow another, or end the text.
+    let mut last_was_space = true;
+    let mut count = 0;
+    for c in text.chars() {
+        if is_bidi_control(c) || c.is_control() || (c.is_whitespace() && c != ' ') {
+            return false;
+        }
+        if c == ' ' && last_was_space {
+            return false;
+        }
+        last_was_space = c == ' ';
+        count += 1;
+        if count > max_chars {
+            return false;
+        }
+    }
+    !(last_was_space && count > 0)
 }
 
 fn is_bidi_control(c: char) -> bool {

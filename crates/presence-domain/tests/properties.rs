@@ -98,6 +98,15 @@ proptest! {
     }
 
     #[test]
+    fn text_is_single_line_exactly_when_single_line_keeps_it(
+        text in "[a-c \t\n\u{202E}\u{a0}é]{0,12}",
+        max in 0usize..12,
+    ) {
+        let made = presence_domain::text::single_line(&text, max);
+        prop_assert_eq!(presence_domain::text::is_single_line(&text, max), made == text);
+    }
+
+    #[test]
     fn an_index_built_at_once_answers_as_one_built_by_inserting(
         people in proptest::collection::vec(("[a-zA-Zé ]{1,12}", "[a-z ]{0,10}", 0u32..30), 1..60),
         queries in proptest::collection::vec("[a-zA-Zé ]{0,8}", 1..8),

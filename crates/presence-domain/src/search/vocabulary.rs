@@ -415,7 +415,9 @@ impl VocabularyBuilder {
             .collect();
         drop(rank);
         keyed.sort_unstable();
-        keyed.dedup();
+        // A word a document holds more than once (given name and display name): the
+        // best field, which sorts first, is kept.
+        keyed.dedup_by_key(|key| *key >> (32 - DOC_BITS));
 
         let mut vocabulary = Vocabulary {
             frozen: FrozenWords {

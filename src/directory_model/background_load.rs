@@ -1,0 +1,238 @@
+//! A whole directory listing built off the UI thread. The rows, the UPN lookup and the
+//! search index of a large company take a few hundred milliseconds to build: on the UI
+//! thread that would be as many late frames. The model hands each page to a loader
+//! thread as it arrives and takes the finished directory over in one move.
+//!
+//! Used for a first listing (the model holds no one yet) of a large directory; later
+//! listings and changes touch few rows and are applied in place.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+
+use presence_domain::Colleague;
+use presence_domain::packed_colleague::{PackedColleague, SharedStrings};
+use presence_domain::search::{SearchIndex, SearchIndexBuilder};
+
+use super::Row;
+use super::rows_by_upn::RowsByUpn;
+use super::sanitize::sanitized_colleague;
+
+/// Listings of at least this many colleagues are built off the UI thread; smaller ones
+/// take a few milliseconds in place.
+pub(super) const BACKGROUND_FROM_COLLEAGUES: usize = 2_000;
+
+/// Pages queued for the loader at most (500 colleagues a page).
+const QUEUED_PAGES: usize = 16;
+
+/// What the loader built: the model's directory, without presence.
+pub(super) struct LoadedDirectory {
+    pub(super) rows: Vec<Row>,
+    pub(super) shared: SharedStrings,
+    pub(super) row_of_upn: RowsByUpn,
+    pub(super) index: SearchIndex,
+    pub(super) live_rows: usize,
+    pub(super) refused_entries: u64,
+}
+
+enum LoadStep {
+    Page(Vec<Colleague>),
+    /// The listing is complete: build and send.
+    Finish,
+}
+
+/// Where a background load stands, for the model.
+pub(super) enum LoadPoll {
+    /// Still building, or a page waits for room in the loader's queue.
+    Busy,
+    /// Taking pages: the model may go on.
+    Collecting,
+    Done(Box<LoadedDirectory>),
+    /// The loader thread is gone without a directory.
+    Failed,
+}
+
+/// A listing being built on the loader thread. Dropping it cancels the build.
+pub(super) struct BackgroundLoad {
+    steps: SyncSender<LoadStep>,
+    loaded: Receiver<Box<LoadedDirectory>>,
+    /// Steps that did not fit in the queue yet, in order.
+    held: VecDeque<LoadStep>,
+    is_finishing: bool,
+    received: usize,
+    total: usize,
+}
+
+impl BackgroundLoad {
+    /// Starts a loader thread for a listing of `total` colleagues, keeping at most
+    /// `max_colleagues`, each row marked with `listing`.
+    pub(super) fn start(
+        total: usize,
+        max_colleagues: usize,
+        listing: u32,
+    ) -> std::io::Result<Self> {
+        let (steps, step_rx) = sync_channel(QUEUED_PAGES);
+        let (loaded_tx, loaded) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("directory-load".into())
+            .spawn(move || {
+                let mut builder = DirectoryBuilder::new(total, max_colleagues, listing);
+                // A closed queue without `Finish` is a cancelled load: nothing is sent.
+                while let Ok(step) = step_rx.recv() {
+                    match step {
+                        LoadStep::Page(colleagues) => {
+                            for colleague in colleagues {
+                                builder.add(colleague);
+                            }
+                        }
+                        LoadStep::Finish => {
+                            // The model may have given up meanwhile.
+                            let _ = loaded_tx.send(Box::new(builder.finish()));
+                            return;
+                        }
+                    }
+                }
+            })?;
+        Ok(Self {
+            steps,
+            loaded,
+            held: VecDeque::new(),
+            is_finishing: false,
+            received: 0,
+            total,
+        })
+    }
+
+    /// Hands a page over (and, when it is the last, asks for the directory). Never
+    /// blocks: what the queue has no room for is held, in order, until [`Self::poll`]
+    /// sends it (the app stops handing events over while anything is held).
+    pub(super) fn push(&mut self, colleagues: Vec<Colleague>, is_last: bool) {
+        self.received += colleagues.len();
+        self.held.push_back(LoadStep::Page(colleagues));
+        if is_last {
+            self.is_finishing = true;
+            self.held.push_back(LoadStep::Finish);
+        }
+        self.send_held();
+    }
+
+    fn send_held(&mut self) {
+        while let Some(step) = self.held.pop_front() {
+            match self.steps.try_send(step) {
+                Ok(()) => {}
+                // The loader is gone: `poll` says so.
+                Err(TrySendError::Disconnected(_)) => self.held.clear(),
+                Err(TrySendError::Full(step)) => {
+                    self.held.push_front(step);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends what is held and says where the load stands.
+    pub(super) fn poll(&mut self) -> LoadPoll {
+        self.send_held();
+        if !self.is_finishing || !self.held.is_empty() {
+            return if !self.held.is_empty() {
+                LoadPoll::Busy
+            } else {
+                LoadPoll::Collecting
+            };
+        }
+        match self.loaded.try_recv() {
+            Ok(directory) => LoadPoll::Done(directory),
+            Err(TryRecvError::Empty) => LoadPoll::Busy,
+            Err(TryRecvError::Disconnected) => LoadPoll::Failed,
+        }
+    }
+
+    /// Waits for the directory (for a caller that must apply something after it).
+    pub(super) fn wait(mut self) -> Option<Box<LoadedDirectory>> {
+        for step in std::mem::take(&mut self.held) {
+            self.steps.send(step).ok()?;
+        }
+        if !self.is_finishing {
+            self.steps.send(LoadStep::Finish).ok()?;
+        }
+        self.loaded.recv().ok()
+    }
+
+    pub(super) fn is_finishing(&self) -> bool {
+        self.is_finishing
+    }
+
+    /// Colleagues received so far, and how many the listing holds.
+    pub(super) fn progress(&self) -> (usize, usize) {
+        (self.received, self.total.max(self.received))
+    }
+}
+
+/// Builds the rows, the UPN lookup and the index of a listing, with the model's rules:
+/// colleagues are sanitised, a UPN listed twice keeps its last entry, and no more than
+/// the model's bound are kept.
+struct DirectoryBuilder {
+    rows: Vec<Row>,
+    shared: SharedStrings,
+    row_of_upn: RowsByUpn,
+    index: SearchIndexBuilder,
+    refused_entries: u64,
+    max_colleagues: usize,
+    listing: u32,
+}
+
+impl DirectoryBuilder {
+    fn new(total: usize, max_colleagues: usize, listing: u32) -> Self {
+        Self {
+            rows: Vec::with_capacity(total.min(max_colleagues)),
+            shared: SharedStrings::default(),
+            row_of_upn: RowsByUpn::with_capacity(total.min(max_colleagues)),
+            index: SearchIndexBuilder::new(),
+            refused_entries: 0,
+            max_colleagues,
+            listing,
+        }
+    }
+
+    fn add(&mut self, colleague: Colleague) {
+        let Some(colleague) = sanitized_colleague(colleague) else {
+            self.refused_entries += 1;
+            return;
+        };
+        let packed = PackedColleague::new(&colleague, &mut self.shared);
+        match self.row_of_upn.get(&self.rows, &colleague.upn) {
+            Some(row_key) => {
+                self.index.insert(row_key, &colleague);
+                self.rows[row_key as usize].colleague = packed;
+            }
+            None if self.rows.len() >= self.max_colleagues => self.refused_entries += 1,
+            None => {
+                let row_key = self.rows.len() as u32;
+                self.index.insert(row_key, &colleague);
+                self.rows.push(Row {
+                    colleague: packed,
+                    presence: None,
+                    is_alive: true,
+                    listing: self.listing,
+                });
+                self.row_of_upn.insert(&self.rows, row_key);
+            }
+        }
+    }
+
+    fn finish(self) -> LoadedDirectory {
+        if self.refused_entries > 0 && self.rows.len() >= self.max_colleagues {
+            tracing::warn!(
+                max = self.max_colleagues,
+                "the gateway lists more colleagues than the panel holds; the rest are left out"
+            );
+        }
+        LoadedDirectory {
+            live_rows: self.rows.len(),
+            rows: self.rows,
+            shared: self.shared,
+            row_of_upn: self.row_of_upn,
+            index: self.index.finish(),
+            refused_entries: self.refused_entries,
+        }
+    }
+}
