@@ -94,6 +94,8 @@ pub struct SearchIndex {
     vocabularies: [Vocabulary; 2],
     /// Document ids in display-name order (dead ones included, skipped when read).
     by_name: Vec<u32>,
+    /// Where each document is in `by_name`.
+    name_rank: Vec<u32>,
     /// Documents added since `by_name` was last ordered; merged in before a search, so
     /// loading many colleagues costs one sort rather than one shift per colleague.
     unordered: Vec<u32>,
@@ -260,7 +262,7 @@ impl SearchIndex {
             return;
         }
 
-        let base = self.scratch.begin(self.documents.len());
+        let base = self.scratch.begin(self.documents.len(), tokens.len());
         for (i, token) in tokens.iter().enumerate() {
             let expected = base + i as u32;
             // A single letter is the start of a name: departments, titles and phone
@@ -395,6 +397,11 @@ impl SearchIndex {
         }
         self.by_name = merged;
         self.unordered.clear();
+        self.name_rank.clear();
+        self.name_rank.resize(self.documents.len(), u32::MAX);
+        for (rank, &doc) in self.by_name.iter().enumerate() {
+            self.name_rank[doc as usize] = rank as u32;
+        }
     }
 }
 

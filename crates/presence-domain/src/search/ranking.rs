@@ -22,11 +22,15 @@ pub(super) struct Scratch {
     /// Rows of the typo distance table.
     pub(super) edit_rows: EditRows,
     buckets: [Vec<u32>; RANKS],
+    /// `expected` of the query's last token: documents that match it are listed in
+    /// `matched`, so a narrow result is collected without walking every document.
+    final_expected: u32,
+    matched: Vec<u32>,
 }
 
 impl Scratch {
     /// Starts a search over `documents` with `tokens` tokens; returns the generation base.
-    pub(super) fn begin(&mut self, documents: usize) -> u32 {
+    pub(super) fn begin(&mut self, documents: usize, tokens: usize) -> u32 {
         // Every search takes the same span, so no count left by an earlier search (with
         // more tokens) can equal a count of this one.
         let step = MAX_TOKENS as u32 + 1;
@@ -39,6 +43,8 @@ impl Scratch {
         self.progress.resize(documents, 0);
         self.overall.resize(documents, 0);
         self.current.resize(documents, 0);
+        self.final_expected = self.generation_base + tokens.saturating_sub(1) as u32;
+        self.matched.clear();
         self.generation_base
     }
 
@@ -70,6 +76,9 @@ impl Scratch {
                 };
                 self.current[doc] = rank;
                 self.progress[doc] = expected + 1;
+                if expected == self.final_expected {
+                    self.matched.push(doc as u32);
+                }
             }
         }
     }
@@ -77,10 +86,20 @@ impl Scratch {
 
 impl SearchIndex {
     /// Writes the documents that matched every token (progress `done`) into `out`, best
-    /// rank first and in name order within a rank.
+    /// rank first and in name order within a rank. A narrow result is put in name order
+    /// by sorting it; a wide one by walking every document in name order.
     pub(super) fn collect_ranked(&mut self, done: u32, normalized_query: &str, out: &mut Vec<u32>) {
+        let mut matched = std::mem::take(&mut self.scratch.matched);
+        let is_narrow = matched.len() <= self.by_name.len() / NARROW_SHARE;
+        if is_narrow {
+            let name_rank = &self.name_rank;
+            matched.sort_unstable_by_key(|&doc| {
+                name_rank.get(doc as usize).copied().unwrap_or(u32::MAX)
+            });
+        }
+        let in_name_order: &[u32] = if is_narrow { &matched } else { &self.by_name };
         let scratch = &mut self.scratch;
-        for &doc in &self.by_name {
+        for &doc in in_name_order {
             let d = doc as usize;
             let document = &self.documents[d];
             if !document.is_alive || scratch.progress[d] != done {
@@ -93,11 +112,16 @@ impl SearchIndex {
             };
             scratch.buckets[rank as usize].push(document.key);
         }
+        scratch.matched = matched;
         for bucket in scratch.buckets.iter_mut().rev() {
             out.append(bucket);
         }
     }
 }
+
+/// A result is narrow (sorted rather than walked) when it holds at most one document in
+/// this many.
+const NARROW_SHARE: usize = 16;
 
 pub(super) fn prefix_rank(field: Field, is_exact: bool) -> u8 {
     match (field, is_exact) {
