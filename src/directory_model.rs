@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 use presence_domain::colleague::upn_key;
 use presence_domain::packed_colleague::{ColleagueRef, PackedColleague, SharedStrings};
-use presence_domain::search::SearchIndex;
+use presence_domain::search::{SearchIndex, SearchIndexBuilder};
 use presence_domain::{Colleague, HeldPresence, Presence, SourceHealth, SourceState, Technology};
 
 use self::background_load::{
@@ -523,7 +523,7 @@ impl DirectoryModel {
         }
         // Repacked with new shared strings, which drops those no one uses any more.
         let old_shared = std::mem::take(&mut self.shared);
-        let mut index = SearchIndex::new();
+        let mut index = SearchIndexBuilder::new();
         let rows: Vec<Row> = std::mem::take(&mut self.rows)
             .into_iter()
             .filter(|r| r.is_alive)
@@ -538,8 +538,7 @@ impl DirectoryModel {
             })
             .collect();
         self.row_of_upn.rebuild(&rows);
-        index.pack();
-        self.index = index;
+        self.index = index.finish();
         self.rows = rows;
         self.directory_revision += 1;
     }

@@ -51,6 +51,13 @@ const FIELD_SHIFT: u32 = DOC_BITS;
 const DOC_MASK: u32 = (1 << FIELD_SHIFT) - 1;
 /// Most documents one index holds (ids share a `u32` with the field tag).
 pub const MAX_DOCUMENTS: usize = DOC_MASK as usize;
+/// Marks the word of a phone number's digits run together ("#390255501234"), which a
+/// query reaches from its third digit on: "39" alone then reads the one word "39" that
+/// all Italian numbers share rather than each of their digit runs. Query words never
+/// hold it (they are letters and digits).
+const ALL_DIGITS: char = '#';
+/// Digits a query word has before it reaches the digit runs of phone numbers.
+const ALL_DIGITS_FROM: usize = 3;
 /// Query words beyond this many are ignored.
 const MAX_TOKENS: usize = 8;
 /// Query words are cut to this many bytes.
@@ -276,6 +283,15 @@ impl SearchIndex {
             // names join on a prefix; departments, titles and offices only when they are
             // the word itself (thousands of "manager"s join from "man" on).
             let is_short_word = token.len() == 2 && !token.bytes().all(|b| b.is_ascii_digit());
+            if token.len() >= ALL_DIGITS_FROM && token.bytes().all(|b| b.is_ascii_digit()) {
+                let marked = format!("{ALL_DIGITS}{token}");
+                self.vocabularies[1].for_each_with_prefix(&marked, |word, postings| {
+                    let is_exact = word.len() == marked.len();
+                    self.scratch.apply(postings, expected, i == 0, |field| {
+                        prefix_rank(field, is_exact)
+                    });
+                });
+            }
             for (v, vocabulary) in vocabularies.iter().enumerate() {
                 if v == 1 && is_short_word {
                     // Folded words are letters and digits: none sorts between the
@@ -372,6 +388,33 @@ impl SearchIndex {
         }
     }
 
+    /// Renumbers the documents (which have no words filed yet) in name order; returns
+    /// the new number of each old one.
+    fn number_in_name_order(&mut self) -> Vec<u32> {
+        self.order_by_name();
+        let by_name = std::mem::take(&mut self.by_name);
+        let mut new_document = vec![0u32; self.documents.len()];
+        for (rank, &doc) in by_name.iter().enumerate() {
+            new_document[doc as usize] = rank as u32;
+        }
+        let mut documents: Vec<Option<Document>> = std::mem::take(&mut self.documents)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.documents = by_name
+            .iter()
+            .filter_map(|&doc| documents.get_mut(doc as usize).and_then(Option::take))
+            .collect();
+        for live in &mut self.live_document_of_key {
+            if let Some(&new) = new_document.get(*live as usize) {
+                *live = new;
+            }
+        }
+        self.by_name = (0..self.documents.len() as u32).collect();
+        self.name_rank = self.by_name.clone();
+        new_document
+    }
+
     /// Merges documents added since the last search into the name order.
     fn order_by_name(&mut self) {
         if self.unordered.is_empty() {
@@ -449,22 +492,25 @@ impl SearchIndexBuilder {
             vocabularies: [names, others],
             ..
         } = self;
-        // The two word lists and the name order are independent: the second list is
-        // sorted on a second core where there is one (here, should no thread start).
+        // Documents are numbered in name order: a search then reads its arrays front
+        // to back, not at random.
+        let new_document = index.number_in_name_order();
+        // The two word lists are independent: the second is sorted on a second core
+        // where there is one (here, should no thread start).
         let others = std::sync::Mutex::new(Some(others));
         let take_others = || others.lock().ok().and_then(|mut held| held.take());
+        let finish = |words: VocabularyBuilder| words.finish(&new_document);
         std::thread::scope(|scope| {
             let sorting = std::thread::Builder::new()
                 .name("search-index-sort".into())
-                .spawn_scoped(scope, || take_others().map(VocabularyBuilder::finish));
-            index.order_by_name();
-            let names = names.finish();
+                .spawn_scoped(scope, || take_others().map(finish));
+            let names = finish(names);
             let sorted = match sorting {
                 Ok(sorting) => sorting.join().ok().flatten(),
                 Err(_) => None,
             };
             let others = sorted
-                .or_else(|| take_others().map(VocabularyBuilder::finish))
+                .or_else(|| take_others().map(finish))
                 .unwrap_or_default();
             index.vocabularies = [names, others];
         });
@@ -536,8 +582,8 @@ impl DocumentWords {
         }
     }
 
-    /// The words a phone number is found by: each group of two digits or more, all
-    /// its digits, and the last four (the extension).
+    /// The words a phone number is found by: each group of two digits or more, the last
+    /// four (the extension), and all its digits behind [`ALL_DIGITS`].
     fn push_phone_words(&mut self, phone: &str) {
         for group in phone.split(|c: char| !c.is_ascii_digit()) {
             if group.len() >= 2 {
@@ -545,9 +591,11 @@ impl DocumentWords {
             }
         }
         let start = self.text.len();
+        self.text.push(ALL_DIGITS);
         self.text.extend(phone.chars().filter(char::is_ascii_digit));
-        let digits = self.text.len() - start;
+        let digits = self.text.len() - start - 1;
         if digits == 0 {
+            self.text.truncate(start);
             return;
         }
         self.record(start, self.text.len(), Field::Other);
@@ -616,6 +664,21 @@ mod tests {
         index.insert(5, &it);
         assert_eq!(find(&mut index, "it"), [5]);
         assert_eq!(find(&mut index, "it hansen"), [5]);
+    }
+
+    #[test]
+    fn phone_numbers_by_group_extension_or_digits_run_together() {
+        let mut index = index();
+        // The country code: the Italian numbers (Anna, Marco, Rosa).
+        assert_eq!(find(&mut index, "+39"), [0, 1, 4]);
+        assert_eq!(find(&mut index, "+39 02 5550"), [0, 1]);
+        // The extension, and the digits typed without spaces, whole or begun.
+        assert_eq!(find(&mut index, "1234"), [0]);
+        assert_eq!(find(&mut index, "390255501234"), [0]);
+        assert_eq!(find(&mut index, "3902555"), [0, 1]);
+        assert_eq!(find(&mut index, "48225550199"), [3]);
+        // Two digits reach groups only: no number has a group starting "90".
+        assert!(find(&mut index, "90").is_empty());
     }
 
     #[test]

@@ -26,6 +26,7 @@ const MIN_RECENT_WORDS: usize = 32_768;
 
 /// Low bits of a posting that number its document.
 pub(super) const DOC_BITS: u32 = 28;
+const DOC_MASK: u32 = (1 << DOC_BITS) - 1;
 
 /// A posting with its document bits first, so that postings sorted by document ascend.
 fn document_first(posting: u32) -> u32 {
@@ -388,8 +389,9 @@ impl VocabularyBuilder {
         self.postings.push((id, posting));
     }
 
-    /// The vocabulary of every word gathered, frozen.
-    pub(super) fn finish(self) -> Vocabulary {
+    /// The vocabulary of every word gathered, frozen, with each posting's document
+    /// renumbered through `new_document` (a document not in it keeps its number).
+    pub(super) fn finish(self, new_document: &[u32]) -> Vocabulary {
         let Self {
             ids,
             text,
@@ -410,7 +412,11 @@ impl VocabularyBuilder {
         let mut keyed: Vec<u64> = postings
             .into_iter()
             .map(|(id, posting)| {
-                (u64::from(rank[id as usize]) << 32) | u64::from(document_first(posting))
+                let document = posting & DOC_MASK;
+                let renumbered = new_document
+                    .get(document as usize)
+                    .map_or(posting, |&new| (posting & !DOC_MASK) | (new & DOC_MASK));
+                (u64::from(rank[id as usize]) << 32) | u64::from(document_first(renumbered))
             })
             .collect();
         drop(rank);

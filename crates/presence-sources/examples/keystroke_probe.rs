@@ -1,0 +1,43 @@
+//! Times single queries over the simulated 100,000 (or `USERS`), with the result size:
+//! `cargo run --release -p presence-sources --example keystroke_probe -- "+39" mari`.
+// An example: an `expect` ends it with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant, SystemTime};
+
+use presence_domain::search::SearchIndex;
+use presence_sources::simulator::{Simulator, SimulatorConfig};
+
+fn main() {
+    let users = std::env::var("USERS")
+        .ok()
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(100_000);
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let directory = Simulator::new(
+        SimulatorConfig {
+            users,
+            seed: 1,
+            ..Default::default()
+        },
+        now,
+    )
+    .directory();
+    let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
+    let mut out = Vec::new();
+    for query in std::env::args().skip(1) {
+        let mut samples: Vec<Duration> = (0..25)
+            .map(|_| {
+                let t = Instant::now();
+                index.search(&query, &mut out, |_| ["", ""]);
+                t.elapsed()
+            })
+            .collect();
+        samples.sort();
+        println!(
+            "{query:?}: {} found, median {:?}",
+            out.len(),
+            samples[samples.len() / 2]
+        );
+    }
+}
