@@ -37,8 +37,17 @@ const QUERIES: &[&str] = &[
     "rordigues",
 ];
 
+/// Colleagues in the company searched: 100,000, or `SEARCH_BENCH_USERS` (500,000 for
+/// the largest tenants).
+fn users() -> usize {
+    std::env::var("SEARCH_BENCH_USERS")
+        .ok()
+        .and_then(|users| users.parse().ok())
+        .unwrap_or(100_000)
+}
+
 fn search_per_keystroke(c: &mut Criterion) {
-    let directory = typo_queries::simulated_company(100_000);
+    let directory = typo_queries::simulated_company(users());
     let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
     let keystrokes: Vec<&str> = QUERIES
         .iter()
@@ -49,7 +58,7 @@ fn search_per_keystroke(c: &mut Criterion) {
         [c.upn.as_str(), c.mail.as_str()]
     };
     let mut out = Vec::with_capacity(100_000);
-    let mut group = c.benchmark_group("search_100k");
+    let mut group = c.benchmark_group(format!("search_{}k", directory.len() / 1_000));
     group.throughput(Throughput::Elements(keystrokes.len() as u64));
     group.bench_function("typing_queries_per_keystroke", |b| {
         b.iter(|| {
@@ -94,7 +103,9 @@ fn search_per_keystroke(c: &mut Criterion) {
         &per_keystroke[n.saturating_sub(10)..]
     );
     println!(
-        "search per keystroke over {} keystrokes: median {:?}, p90 {:?}, slowest {:?} ({:?})",
+        "search per keystroke among {} colleagues over {} keystrokes: median {:?}, p90 {:?}, \
+         slowest {:?} ({:?})",
+        directory.len(),
         n,
         per_keystroke[n / 2].0,
         per_keystroke[n * 9 / 10].0,

@@ -26,6 +26,8 @@ pub(super) struct Scratch {
     /// `matched`, so a narrow result is collected without walking every document.
     final_expected: u32,
     matched: Vec<u32>,
+    /// The matched documents, a bit each, by their place in name order.
+    in_name_order: Vec<u64>,
 }
 
 impl Scratch {
@@ -86,42 +88,49 @@ impl Scratch {
 
 impl SearchIndex {
     /// Writes the documents that matched every token (progress `done`) into `out`, best
-    /// rank first and in name order within a rank. A narrow result is put in name order
-    /// by sorting it; a wide one by walking every document in name order.
+    /// rank first and in name order within a rank. The matched documents are marked in a
+    /// bit set by their place in name order, then read back in that order: the cost
+    /// follows the matches, not the directory.
     pub(super) fn collect_ranked(&mut self, done: u32, normalized_query: &str, out: &mut Vec<u32>) {
-        let mut matched = std::mem::take(&mut self.scratch.matched);
-        let is_narrow = matched.len() <= self.by_name.len() / NARROW_SHARE;
-        if is_narrow {
-            let name_rank = &self.name_rank;
-            matched.sort_unstable_by_key(|&doc| {
-                name_rank.get(doc as usize).copied().unwrap_or(u32::MAX)
-            });
-        }
-        let in_name_order: &[u32] = if is_narrow { &matched } else { &self.by_name };
         let scratch = &mut self.scratch;
-        for &doc in in_name_order {
+        let in_name_order = &mut scratch.in_name_order;
+        in_name_order.clear();
+        in_name_order.resize(self.by_name.len().div_ceil(64), 0);
+        for &doc in &scratch.matched {
             let d = doc as usize;
-            let document = &self.documents[d];
-            if !document.is_alive || scratch.progress[d] != done {
+            if scratch.progress[d] != done || !self.documents[d].is_alive {
                 continue;
             }
-            let rank = if document.name(&self.names).starts_with(normalized_query) {
-                RANK_WHOLE_PREFIX
-            } else {
-                scratch.overall[d].min(scratch.current[d])
-            };
-            scratch.buckets[rank as usize].push(document.key);
+            if let Some(&rank) = self.name_rank.get(d) {
+                let rank = rank as usize;
+                if let Some(bits) = in_name_order.get_mut(rank / 64) {
+                    *bits |= 1 << (rank % 64);
+                }
+            }
         }
-        scratch.matched = matched;
+        for (word_index, &word) in in_name_order.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let rank = word_index * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let Some(&doc) = self.by_name.get(rank) else {
+                    continue;
+                };
+                let d = doc as usize;
+                let document = &self.documents[d];
+                let rank = if document.name(&self.names).starts_with(normalized_query) {
+                    RANK_WHOLE_PREFIX
+                } else {
+                    scratch.overall[d].min(scratch.current[d])
+                };
+                scratch.buckets[rank as usize].push(document.key);
+            }
+        }
         for bucket in scratch.buckets.iter_mut().rev() {
             out.append(bucket);
         }
     }
 }
-
-/// A result is narrow (sorted rather than walked) when it holds at most one document in
-/// this many.
-const NARROW_SHARE: usize = 16;
 
 pub(super) fn prefix_rank(field: Field, is_exact: bool) -> u8 {
     match (field, is_exact) {
