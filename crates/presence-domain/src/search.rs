@@ -20,7 +20,7 @@ mod fuzzy;
 mod ranking;
 mod vocabulary;
 
-use self::fuzzy::{allowed_edits, next_prefix};
+use self::fuzzy::{PrefixColumns, allowed_edits, next_prefix};
 use self::ranking::{Scratch, fuzzy_rank, prefix_rank};
 use self::vocabulary::{DOC_BITS, Vocabulary, VocabularyBuilder};
 use super::colleague::Colleague;
@@ -109,6 +109,8 @@ pub struct SearchIndex {
     dead_documents: usize,
     scratch: Scratch,
     words_scratch: DocumentWords,
+    /// The typo walk's table, kept between searches.
+    typo_columns: PrefixColumns,
 }
 
 impl SearchIndex {
@@ -317,21 +319,22 @@ impl SearchIndex {
             let first = &token[..1];
             let next = next_prefix(first);
             for vocabulary in &self.vocabularies {
-                vocabulary.for_each_in_range(first, Some(&next), |word, postings| {
-                    if !word.starts_with(token)
-                        && self
-                            .scratch
-                            .edit_rows
-                            .prefix_distance(token, word, max_edits)
-                            <= max_edits
-                    {
+                vocabulary.for_each_close_to(
+                    token,
+                    (first, &next),
+                    max_edits,
+                    &mut self.typo_columns,
+                    |word, postings, _| {
+                        if word.starts_with(token) {
+                            return;
+                        }
                         let edits = self.scratch.edit_rows.word_distance(token, word, max_edits);
                         let whole_word_edits = (edits <= max_edits).then_some(edits);
                         self.scratch.apply(postings, expected, i == 0, |field| {
                             fuzzy_rank(field, whole_word_edits)
                         });
-                    }
-                });
+                    },
+                );
             }
             self.first_letter_typos(token, expected, i == 0, max_edits);
         }

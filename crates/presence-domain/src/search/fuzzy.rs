@@ -11,7 +11,9 @@ pub(super) struct EditRows {
 
 impl EditRows {
     /// Optimal-string-alignment distance between `token` and the closest prefix of
-    /// `word`; stops early once it must exceed `max_edits`.
+    /// `word`; stops early once it must exceed `max_edits`. The reference that
+    /// [`PrefixColumns`] is tested against.
+    #[cfg(test)]
     pub(super) fn prefix_distance(&mut self, token: &str, word: &str, max_edits: usize) -> usize {
         let t = token.as_bytes();
         let columns = word.len().min(t.len() + max_edits);
@@ -73,6 +75,116 @@ impl EditRows {
     }
 }
 
+/// The edit distance table of a token against sorted words, one column per letter of
+/// the word: words that share a beginning share its columns, and once two columns in a
+/// row are all over the typos allowed, no word with that beginning can come back under
+/// them, so the walk skips them all.
+#[derive(Default)]
+pub(super) struct PrefixColumns {
+    /// Column `j` at `j * (token length + 1)`: the distances of each token prefix to
+    /// the word's first `j` letters.
+    cells: Vec<usize>,
+    /// Smallest value of each column.
+    column_min: Vec<usize>,
+    /// Closest distance of the whole token to a prefix of at most `j` letters.
+    best: Vec<usize>,
+    /// Columns valid for the word last seen.
+    depth: usize,
+}
+
+/// What [`PrefixColumns::measure`] found for one word.
+pub(super) enum Closeness {
+    /// The token is within the typos allowed of a prefix of the word, this close.
+    Within(usize),
+    /// Not this word.
+    Beyond,
+    /// Neither this word nor any word starting with its first `n` letters.
+    NoneStartingWith(usize),
+}
+
+impl PrefixColumns {
+    /// Starts a walk of sorted words for `token`.
+    pub(super) fn begin(&mut self, token: &str, max_edits: usize) {
+        let rows = token.len() + 1;
+        let columns = token.len() + max_edits + 1;
+        self.cells.clear();
+        self.cells.resize(rows * columns, 0);
+        self.column_min.clear();
+        self.column_min.resize(columns, 0);
+        self.best.clear();
+        self.best.resize(columns, usize::MAX);
+        for (i, cell) in self.cells[..rows].iter_mut().enumerate() {
+            *cell = i;
+        }
+        self.best[0] = if token.len() <= max_edits {
+            token.len()
+        } else {
+            usize::MAX
+        };
+        self.depth = 0;
+    }
+
+    /// Measures `word`, the next in sorted order after `previous` (the word measured
+    /// before, or "" at the start).
+    pub(super) fn measure(
+        &mut self,
+        token: &str,
+        previous: &str,
+        word: &str,
+        max_edits: usize,
+    ) -> Closeness {
+        let (t, w) = (token.as_bytes(), word.as_bytes());
+        let rows = t.len() + 1;
+        let shared = previous
+            .bytes()
+            .zip(w.iter().copied())
+            .take_while(|(a, b)| a == b)
+            .count();
+        self.depth = self.depth.min(shared);
+        let limit = w.len().min(t.len() + max_edits);
+        let low = t.len().saturating_sub(max_edits);
+        while self.depth < limit {
+            let j = self.depth + 1;
+            let (done, rest) = self.cells.split_at_mut(j * rows);
+            let column = &mut rest[..rows];
+            let before = &done[(j - 1) * rows..];
+            column[0] = j;
+            let mut column_min = j;
+            for i in 1..rows {
+                let cost = usize::from(t[i - 1] != w[j - 1]);
+                let mut value = (before[i] + 1)
+                    .min(column[i - 1] + 1)
+                    .min(before[i - 1] + cost);
+                if i > 1 && j > 1 && t[i - 1] == w[j - 2] && t[i - 2] == w[j - 1] {
+                    value = value.min(done[(j - 2) * rows + i - 2] + 1);
+                }
+                column[i] = value;
+                column_min = column_min.min(value);
+            }
+            self.column_min[j] = column_min;
+            let whole = if j >= low {
+                column[t.len()]
+            } else {
+                usize::MAX
+            };
+            self.best[j] = self.best[j - 1].min(whole);
+            self.depth = j;
+            // Later columns grow from these two: neither can come back under the limit.
+            if column_min > max_edits && self.column_min[j - 1] > max_edits {
+                return if self.best[j] <= max_edits {
+                    Closeness::Within(self.best[j])
+                } else {
+                    Closeness::NoneStartingWith(j)
+                };
+            }
+        }
+        match self.best[self.depth] {
+            best if best <= max_edits => Closeness::Within(best),
+            _ => Closeness::Beyond,
+        }
+    }
+}
+
 /// Typos forgiven: none below four letters, one up to seven, two from eight.
 pub(super) fn allowed_edits(token: &str) -> usize {
     if token.bytes().all(|b| b.is_ascii_digit()) {
@@ -122,6 +234,48 @@ mod tests {
             assert!(found.contains(&0), "{query}: {found:?}");
         }
         assert_eq!(find(&mut index, "anna ossi"), [0]);
+    }
+
+    #[test]
+    fn the_column_walk_agrees_with_the_distance_of_each_word() {
+        let mut words = vec![
+            "ma", "mar", "mara", "marc", "marco", "maria", "mario", "marta", "martin", "martinez",
+            "marx", "matrin", "mb", "mbxyz", "mbzz", "mira", "mraio", "muller", "rossi",
+        ];
+        words.sort_unstable();
+        let mut rows = super::EditRows::default();
+        let mut columns = super::PrefixColumns::default();
+        for token in ["mari", "matr", "martn", "rodriues", "maritn"] {
+            for max_edits in 1..=2 {
+                columns.begin(token, max_edits);
+                let mut previous = "";
+                let mut skip_until: Option<String> = None;
+                for word in &words {
+                    if let Some(end) = &skip_until
+                        && word.starts_with(end.as_str())
+                    {
+                        let close = rows.prefix_distance(token, word, max_edits);
+                        assert!(close > max_edits, "{token} skipped {word}");
+                        continue;
+                    }
+                    skip_until = None;
+                    let expected = rows.prefix_distance(token, word, max_edits);
+                    match columns.measure(token, previous, word, max_edits) {
+                        super::Closeness::Within(found) => {
+                            assert_eq!(found, expected, "{token} {word}");
+                        }
+                        super::Closeness::Beyond => {
+                            assert!(expected > max_edits, "{token} {word}");
+                        }
+                        super::Closeness::NoneStartingWith(n) => {
+                            assert!(expected > max_edits, "{token} {word}");
+                            skip_until = Some(word[..n].to_owned());
+                        }
+                    }
+                    previous = word;
+                }
+            }
+        }
     }
 
     #[test]

@@ -21,6 +21,8 @@ use std::ops::Bound;
 
 use hashbrown::HashTable;
 
+use super::fuzzy::{Closeness, PrefixColumns, next_prefix};
+
 /// Words the recent tier holds before it is merged, at least.
 const MIN_RECENT_WORDS: usize = 32_768;
 
@@ -256,6 +258,53 @@ impl Vocabulary {
         }
     }
 
+    /// Calls `visit` with every word in `from..to` within `max_edits` typos of a prefix
+    /// of it (see [`PrefixColumns`]), its postings and how close it is. The sorted
+    /// words are walked with shared columns, skipping every word of a beginning that
+    /// can no longer come close; the few words of the recent tier are measured alone.
+    pub(super) fn for_each_close_to(
+        &self,
+        token: &str,
+        (from, to): (&str, &str),
+        max_edits: usize,
+        columns: &mut PrefixColumns,
+        mut visit: impl FnMut(&str, PostingsIter<'_>, usize),
+    ) {
+        let frozen = &self.frozen;
+        let end = frozen.lower_bound(to);
+        let mut i = frozen.lower_bound(from);
+        columns.begin(token, max_edits);
+        let mut previous = "";
+        while i < end {
+            let word = frozen.word(i);
+            match columns.measure(token, previous, word, max_edits) {
+                Closeness::Within(distance) => {
+                    visit(word, frozen.postings(i), distance);
+                    i += 1;
+                }
+                Closeness::Beyond => i += 1,
+                Closeness::NoneStartingWith(letters) => {
+                    let skip_to = next_prefix(word.get(..letters).unwrap_or(word));
+                    i = (i + 1).max(frozen.lower_bound(&skip_to)).min(end);
+                }
+            }
+            previous = word;
+        }
+        for (word, postings) in self
+            .recent
+            .range::<str, _>((Bound::Included(from), Bound::Excluded(to)))
+        {
+            // Measured from its first letter: nothing is shared with the word before.
+            if let Closeness::Within(distance) = columns.measure(token, "", word, max_edits) {
+                visit(
+                    word,
+                    PostingsIter::Plain(postings.as_slice().iter()),
+                    distance,
+                );
+            }
+        }
+    }
+
     /// Calls `visit` with every word that starts with `prefix`, and its postings.
     pub(super) fn for_each_with_prefix(
         &self,
@@ -354,8 +403,9 @@ pub(super) struct VocabularyBuilder {
     text: String,
     /// End of each word (by id) in `text`.
     word_ends: Vec<u32>,
-    /// Word id and posting, in the order added.
-    postings: Vec<(u32, u32)>,
+    /// Word id (high half) and posting (low half), in the order added; turned into
+    /// sort keys in place when finished, so the largest buffer is never held twice.
+    postings: Vec<u64>,
 }
 
 impl VocabularyBuilder {
@@ -386,7 +436,8 @@ impl VocabularyBuilder {
                 id
             }
         };
-        self.postings.push((id, posting));
+        self.postings
+            .push((u64::from(id) << 32) | u64::from(posting));
     }
 
     /// The vocabulary of every word gathered, frozen, with each posting's document
@@ -409,16 +460,15 @@ impl VocabularyBuilder {
             rank[id as usize] = r as u32;
         }
         // Rank, then document: one sort of integers puts every posting in place.
-        let mut keyed: Vec<u64> = postings
-            .into_iter()
-            .map(|(id, posting)| {
-                let document = posting & DOC_MASK;
-                let renumbered = new_document
-                    .get(document as usize)
-                    .map_or(posting, |&new| (posting & !DOC_MASK) | (new & DOC_MASK));
-                (u64::from(rank[id as usize]) << 32) | u64::from(document_first(renumbered))
-            })
-            .collect();
+        let mut keyed = postings;
+        for key in &mut keyed {
+            let (id, posting) = ((*key >> 32) as usize, *key as u32);
+            let document = posting & DOC_MASK;
+            let renumbered = new_document
+                .get(document as usize)
+                .map_or(posting, |&new| (posting & !DOC_MASK) | (new & DOC_MASK));
+            *key = (u64::from(rank[id]) << 32) | u64::from(document_first(renumbered));
+        }
         drop(rank);
         keyed.sort_unstable();
         // A word a document holds more than once (given name and display name): the
