@@ -1,5 +1,5 @@
-//! The panel's per-frame work with 100,000 colleagues while 5,000 presence updates per
-//! second arrive over real gRPC, with a receptionist's board of 500 colleagues in 20
+//! The panel's per-frame work with 100,000 colleagues (or `PANEL_BENCH_USERS`) while
+//! 5,000 presence updates per second arrive over real gRPC, with a receptionist's board of 500 colleagues in 20
 //! groups beside the list: the real app in an egui_kittest Harness (layout and
 //! accessibility tree, no GPU), fed by a real gateway on loopback.
 // A benchmark crate: an `expect` in a helper fails the benchmark that called it.
@@ -24,7 +24,14 @@ use presence_panel::start_at_sign_in::RecordingSignInStarter;
 use presence_panel::{PanelApp, PanelAppInit};
 use presence_sources::simulator::{Simulator, SimulatorConfig};
 
-const USERS: usize = 100_000;
+/// Colleagues in the company: 100,000, or `PANEL_BENCH_USERS` (500,000 for the largest
+/// tenants).
+fn users() -> usize {
+    std::env::var("PANEL_BENCH_USERS")
+        .ok()
+        .and_then(|users| users.parse().ok())
+        .unwrap_or(100_000)
+}
 const UPDATES_PER_SEC: usize = 5_000;
 const BOARD_GROUPS: usize = 20;
 const BOARD_COLLEAGUES: usize = 500;
@@ -46,6 +53,7 @@ fn board_of(directory: &[presence_domain::Colleague]) -> Board {
 }
 
 fn frame_time(c: &mut Criterion) {
+    let users = users();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -58,7 +66,7 @@ fn frame_time(c: &mut Criterion) {
     let now = SystemTime::now();
     let simulator = Simulator::new(
         SimulatorConfig {
-            users: USERS,
+            users,
             seed: 1,
             ..Default::default()
         },
@@ -111,7 +119,7 @@ fn frame_time(c: &mut Criterion) {
     let started = Instant::now();
     let mut load_frames = Vec::new();
     let (mut first_page, mut searchable) = (None, None);
-    while !(harness.state().model.is_live() && harness.state().model.len() == USERS) {
+    while !(harness.state().model.is_live() && harness.state().model.len() == users) {
         let frame_started = Instant::now();
         harness.step();
         load_frames.push(frame_started.elapsed());
@@ -143,7 +151,7 @@ fn frame_time(c: &mut Criterion) {
     let first_page = first_page.expect("a first page");
     let searchable = searchable.expect("a searchable list");
     println!(
-        "initial load of {USERS} colleagues into the panel: first page seen at {first_page:?}, \
+        "initial load of {users} colleagues into the panel: first page seen at {first_page:?}, \
          searchable {:?} after it, live (statuses shown) at {live:?}",
         searchable - first_page
     );
