@@ -404,10 +404,25 @@ impl SearchIndex {
             .into_iter()
             .map(Some)
             .collect();
+        // The names, too, one after the other in name order: a search that reads the
+        // names of thousands of matches then reads them front to back.
+        let old_names = std::mem::take(&mut self.names);
+        let mut names = String::with_capacity(old_names.len());
         self.documents = by_name
             .iter()
             .filter_map(|&doc| documents.get_mut(doc as usize).and_then(Option::take))
+            .map(|document| {
+                let start = names.len();
+                names.push_str(document.name(&old_names));
+                // No longer than the old names, whose offsets fitted.
+                Document {
+                    name_start: start as u32,
+                    name_end: names.len() as u32,
+                    ..document
+                }
+            })
             .collect();
+        self.names = names;
         for live in &mut self.live_document_of_key {
             if let Some(&new) = new_document.get(*live as usize) {
                 *live = new;

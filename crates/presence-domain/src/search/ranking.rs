@@ -9,16 +9,23 @@ use super::{DOC_MASK, FIELD_SHIFT, Field, MAX_TOKENS, SearchIndex};
 const RANKS: usize = 11;
 const RANK_WHOLE_PREFIX: u8 = 10;
 
+/// Where one document stands in a search: four bytes, read and written together (one
+/// memory access a posting).
+#[derive(Debug, Clone, Copy, Default)]
+struct DocumentState {
+    /// `generation_base + n`: the document matched the first `n` tokens of this search.
+    progress: u16,
+    /// Weakest token rank so far (completed tokens).
+    overall: u8,
+    /// Best rank for the token being processed.
+    current: u8,
+}
+
 /// Memory one search leaves to the next, sized to the documents.
 #[derive(Default)]
 pub(super) struct Scratch {
-    generation_base: u32,
-    /// `generation_base + n`: the document matched the first `n` tokens of this search.
-    progress: Vec<u32>,
-    /// Weakest token rank so far (completed tokens).
-    overall: Vec<u8>,
-    /// Best rank for the token being processed.
-    current: Vec<u8>,
+    generation_base: u16,
+    states: Vec<DocumentState>,
     /// Rows of the typo distance table.
     pub(super) edit_rows: EditRows,
     buckets: [Vec<u32>; RANKS],
@@ -35,19 +42,19 @@ impl Scratch {
     pub(super) fn begin(&mut self, documents: usize, tokens: usize) -> u32 {
         // Every search takes the same span, so no count left by an earlier search (with
         // more tokens) can equal a count of this one.
-        let step = MAX_TOKENS as u32 + 1;
+        // Every few thousand searches the counts wrap: all are reset.
+        let step = MAX_TOKENS as u16 + 1;
         if self.generation_base.checked_add(2 * step).is_none() || self.generation_base == 0 {
-            self.progress.iter_mut().for_each(|p| *p = 0);
+            self.states.fill(DocumentState::default());
             self.generation_base = 1;
         } else {
             self.generation_base += step;
         }
-        self.progress.resize(documents, 0);
-        self.overall.resize(documents, 0);
-        self.current.resize(documents, 0);
-        self.final_expected = self.generation_base + tokens.saturating_sub(1) as u32;
+        self.states.resize(documents, DocumentState::default());
+        let base = u32::from(self.generation_base);
+        self.final_expected = base + tokens.min(MAX_TOKENS).saturating_sub(1) as u32;
         self.matched.clear();
-        self.generation_base
+        base
     }
 
     /// Records matches of the current token (`expected` = base + token index).
@@ -58,6 +65,8 @@ impl Scratch {
         is_first: bool,
         rank: impl Fn(Field) -> u8,
     ) {
+        // Counts stay under `u16::MAX` (`begin` resets them before).
+        let (expected, is_final) = (expected as u16, expected == self.final_expected);
         for packed in postings {
             let doc = (packed & DOC_MASK) as usize;
             let field = match packed >> FIELD_SHIFT {
@@ -65,25 +74,34 @@ impl Scratch {
                 1 => Field::Upn,
                 _ => Field::Other,
             };
-            let progress = self.progress[doc];
             let rank = rank(field);
-            if progress == expected + 1 {
+            let Some(state) = self.states.get_mut(doc) else {
+                continue;
+            };
+            if state.progress == expected + 1 {
                 // Already matched this token through another word.
-                self.current[doc] = self.current[doc].max(rank);
-            } else if progress == expected || (is_first && progress < expected) {
-                self.overall[doc] = if is_first {
+                state.current = state.current.max(rank);
+            } else if state.progress == expected || (is_first && state.progress < expected) {
+                state.overall = if is_first {
                     u8::MAX
                 } else {
-                    self.overall[doc].min(self.current[doc])
+                    state.overall.min(state.current)
                 };
-                self.current[doc] = rank;
-                self.progress[doc] = expected + 1;
-                if expected == self.final_expected {
+                state.current = rank;
+                state.progress = expected + 1;
+                if is_final {
                     self.matched.push(doc as u32);
                 }
             }
         }
     }
+}
+
+/// Whether document `doc` matched every token (its progress is `done`), and its rank if
+/// so (the weakest of its tokens' best ranks).
+fn rank_if_done(states: &[DocumentState], doc: usize, done: u32) -> Option<u8> {
+    let state = states.get(doc)?;
+    (u32::from(state.progress) == done).then(|| state.overall.min(state.current))
 }
 
 impl SearchIndex {
@@ -98,7 +116,7 @@ impl SearchIndex {
         in_name_order.resize(self.by_name.len().div_ceil(64), 0);
         for &doc in &scratch.matched {
             let d = doc as usize;
-            if scratch.progress[d] != done || !self.documents[d].is_alive {
+            if rank_if_done(&scratch.states, d, done).is_none() || !self.documents[d].is_alive {
                 continue;
             }
             if let Some(&rank) = self.name_rank.get(d) {
@@ -121,7 +139,7 @@ impl SearchIndex {
                 let rank = if document.name(&self.names).starts_with(normalized_query) {
                     RANK_WHOLE_PREFIX
                 } else {
-                    scratch.overall[d].min(scratch.current[d])
+                    rank_if_done(&scratch.states, d, done).unwrap_or(0)
                 };
                 scratch.buckets[rank as usize].push(document.key);
             }
@@ -159,6 +177,17 @@ pub(super) fn fuzzy_rank(field: Field, whole_word_edits: Option<usize>) -> u8 {
 #[cfg(test)]
 mod tests {
     use crate::search::fixtures::{find, index};
+
+    #[test]
+    fn results_hold_when_the_search_counts_wrap() {
+        let mut index = index();
+        // Past the 16-bit counts (some 7,000 searches), which are then reset.
+        for n in 0..20_000 {
+            let query = ["rossi sales account milan", "marco", "rossi"][n % 3];
+            let expected: &[u32] = [&[0][..], &[1], &[0, 1]][n % 3];
+            assert_eq!(find(&mut index, query), expected, "search {n}");
+        }
+    }
 
     #[test]
     fn a_shorter_query_after_a_longer_one_is_exact() {
