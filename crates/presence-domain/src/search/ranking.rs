@@ -114,12 +114,9 @@ impl SearchIndex {
         let in_name_order = &mut scratch.in_name_order;
         in_name_order.clear();
         in_name_order.resize(self.by_name.len().div_ceil(64), 0);
+        // Listed once each, when they matched the last token: all tokens matched then.
         for &doc in &scratch.matched {
-            let d = doc as usize;
-            if rank_if_done(&scratch.states, d, done).is_none() || !self.documents[d].is_alive {
-                continue;
-            }
-            if let Some(&rank) = self.name_rank.get(d) {
+            if let Some(&rank) = self.name_rank.get(doc as usize) {
                 let rank = rank as usize;
                 if let Some(bits) = in_name_order.get_mut(rank / 64) {
                     *bits |= 1 << (rank % 64);
@@ -136,6 +133,9 @@ impl SearchIndex {
                 };
                 let d = doc as usize;
                 let document = &self.documents[d];
+                if !document.is_alive {
+                    continue;
+                }
                 let rank = if document.name(&self.names).starts_with(normalized_query) {
                     RANK_WHOLE_PREFIX
                 } else {
