@@ -97,6 +97,37 @@ impl Scratch {
     }
 }
 
+impl SearchIndex {
+    /// The places in name order of the names that start with `prefix` (a run of it:
+    /// names are sorted).
+    fn names_starting_with(&self, prefix: &str) -> std::ops::Range<usize> {
+        let name_at = |place: usize| {
+            self.by_name
+                .get(place)
+                .and_then(|&doc| self.documents.get(doc as usize))
+                .map_or("", |document| document.name(&self.names))
+        };
+        let count = self.by_name.len();
+        let start = first_place(0..count, |place| name_at(place) >= prefix);
+        let end = first_place(start..count, |place| !name_at(place).starts_with(prefix));
+        start..end
+    }
+}
+
+/// The first place in `range` where `is_past` holds (it holds from there to the end).
+fn first_place(range: std::ops::Range<usize>, is_past: impl Fn(usize) -> bool) -> usize {
+    let (mut low, mut high) = (range.start, range.end);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        if is_past(middle) {
+            high = middle;
+        } else {
+            low = middle + 1;
+        }
+    }
+    low
+}
+
 /// Whether document `doc` matched every token (its progress is `done`), and its rank if
 /// so (the weakest of its tokens' best ranks).
 fn rank_if_done(states: &[DocumentState], doc: usize, done: u32) -> Option<u8> {
@@ -110,6 +141,8 @@ impl SearchIndex {
     /// bit set by their place in name order, then read back in that order: the cost
     /// follows the matches, not the directory.
     pub(super) fn collect_ranked(&mut self, done: u32, normalized_query: &str, out: &mut Vec<u32>) {
+        // Names are sorted: those that start with the query are a run of the name order.
+        let whole_prefix = self.names_starting_with(normalized_query);
         let scratch = &mut self.scratch;
         let in_name_order = &mut scratch.in_name_order;
         in_name_order.clear();
@@ -126,9 +159,9 @@ impl SearchIndex {
         for (word_index, &word) in in_name_order.iter().enumerate() {
             let mut bits = word;
             while bits != 0 {
-                let rank = word_index * 64 + bits.trailing_zeros() as usize;
+                let place = word_index * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let Some(&doc) = self.by_name.get(rank) else {
+                let Some(&doc) = self.by_name.get(place) else {
                     continue;
                 };
                 let d = doc as usize;
@@ -136,7 +169,7 @@ impl SearchIndex {
                 if !document.is_alive {
                     continue;
                 }
-                let rank = if document.name(&self.names).starts_with(normalized_query) {
+                let rank = if whole_prefix.contains(&place) {
                     RANK_WHOLE_PREFIX
                 } else {
                     rank_if_done(&scratch.states, d, done).unwrap_or(0)

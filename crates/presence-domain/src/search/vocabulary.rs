@@ -155,7 +155,22 @@ impl FrozenWords {
 
     /// Index of the first word not less than `word`.
     fn lower_bound(&self, word: &str) -> usize {
-        let (mut low, mut high) = (0, self.len());
+        self.lower_bound_in(word, 0, self.len())
+    }
+
+    /// Index of the first word not less than `word`, from `start` on, where it is
+    /// likely near: the step doubles until it passes the word, then halves.
+    fn lower_bound_after(&self, word: &str, start: usize) -> usize {
+        let mut low = start;
+        let mut step = 1;
+        while low + step < self.len() && self.word(low + step) < word {
+            low += step;
+            step *= 2;
+        }
+        self.lower_bound_in(word, low, (low + step + 1).min(self.len()))
+    }
+
+    fn lower_bound_in(&self, word: &str, mut low: usize, mut high: usize) -> usize {
         while low < high {
             let middle = low + (high - low) / 2;
             if self.word(middle) < word {
@@ -285,7 +300,7 @@ impl Vocabulary {
                 Closeness::Beyond => i += 1,
                 Closeness::NoneStartingWith(letters) => {
                     let skip_to = next_prefix(word.get(..letters).unwrap_or(word));
-                    i = (i + 1).max(frozen.lower_bound(&skip_to)).min(end);
+                    i = frozen.lower_bound_after(&skip_to, i + 1).min(end);
                 }
             }
             previous = word;
