@@ -67,7 +67,7 @@ impl Scratch {
     ) {
         // Counts stay under `u16::MAX` (`begin` resets them before).
         let (expected, is_final) = (expected as u16, expected == self.final_expected);
-        for packed in postings {
+        postings.for_each(|packed| {
             let doc = (packed & DOC_MASK) as usize;
             let field = match packed >> FIELD_SHIFT {
                 0 => Field::Name,
@@ -76,7 +76,7 @@ impl Scratch {
             };
             let rank = rank(field);
             let Some(state) = self.states.get_mut(doc) else {
-                continue;
+                return;
             };
             if state.progress == expected + 1 {
                 // Already matched this token through another word.
@@ -93,7 +93,7 @@ impl Scratch {
                     self.matched.push(doc as u32);
                 }
             }
-        }
+        });
     }
 }
 

@@ -49,26 +49,51 @@ pub(super) enum PostingsIter<'a> {
     },
 }
 
+/// One LEB128 varint from the front of `bytes` (at most five bytes; a cut one ends it).
+#[inline]
+fn take_varint(bytes: &mut &[u8]) -> Option<u32> {
+    let (&first, rest) = bytes.split_first()?;
+    *bytes = rest;
+    let mut value = u32::from(first & 0x7f);
+    let mut shift = 7;
+    let mut byte = first;
+    while byte & 0x80 != 0 && shift < 32 {
+        let (&next, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u32::from(next & 0x7f) << shift;
+        byte = next;
+        shift += 7;
+    }
+    Some(value)
+}
+
 impl Iterator for PostingsIter<'_> {
     type Item = u32;
+
+    /// Every posting, with the tier decided once rather than per posting (a search
+    /// walks tens of thousands of them).
+    fn fold<B, F: FnMut(B, u32) -> B>(self, init: B, mut f: F) -> B {
+        match self {
+            Self::Plain(postings) => postings.copied().fold(init, f),
+            Self::Packed {
+                mut bytes,
+                mut previous,
+            } => {
+                let mut accumulated = init;
+                while let Some(gap) = take_varint(&mut bytes) {
+                    previous = previous.wrapping_add(gap);
+                    accumulated = f(accumulated, from_document_first(previous));
+                }
+                accumulated
+            }
+        }
+    }
 
     fn next(&mut self) -> Option<u32> {
         match self {
             Self::Plain(postings) => postings.next().copied(),
             Self::Packed { bytes, previous } => {
-                let (&first, rest) = bytes.split_first()?;
-                *bytes = rest;
-                let mut gap = u32::from(first & 0x7f);
-                // Most gaps take one byte; the rest at most five.
-                let mut shift = 7;
-                let mut byte = first;
-                while byte & 0x80 != 0 && shift < 32 {
-                    let (&next, rest) = bytes.split_first()?;
-                    *bytes = rest;
-                    gap |= u32::from(next & 0x7f) << shift;
-                    byte = next;
-                    shift += 7;
-                }
+                let gap = take_varint(bytes)?;
                 *previous = previous.wrapping_add(gap);
                 Some(from_document_first(*previous))
             }
