@@ -249,3 +249,64 @@ fn directory_changes_apply_live_and_hostile_text_renders_safely() {
     harness.get_by_label_contains("…, Busy");
     assert!(harness.query_by_label_contains(", for ").is_none());
 }
+
+#[test]
+fn a_large_directory_loads_behind_a_progress_bar_then_searches_whole() {
+    let hub = company();
+    // 6,000 more colleagues: the first listing is built off the UI thread.
+    let extra: Vec<Colleague> = (0..6_000)
+        .map(|n| {
+            let upn = format!("person{n:04}@contoso.com");
+            Colleague {
+                id: upn.clone(),
+                upn: upn.clone(),
+                mail: upn,
+                display_name: format!("Person {n:04}"),
+                department: "Field Service".into(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    hub.apply_directory(extra.into_iter().map(DirectoryUpdate::Upsert).collect());
+    let fixture = Fixture::new(hub);
+    let mut harness = fixture.harness();
+    let mut has_shown_progress = false;
+    let started = std::time::Instant::now();
+    while !(is_fully_live(harness.state()) && harness.state().model.len() == 6_006) {
+        harness.step();
+        if harness.state().model.loading_progress().is_some() {
+            has_shown_progress = true;
+            assert!(
+                harness.state().model.is_empty(),
+                "nobody is shown half loaded"
+            );
+            let says_so = harness
+                .query_all_by_label_contains("Loading the directory")
+                .chain(harness.query_all_by_label_contains("searchable…"))
+                .count();
+            assert!(
+                says_so >= 2,
+                "the list and the status bar say it is loading"
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the load never ended"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        has_shown_progress,
+        "a listing this large is built off the UI thread"
+    );
+    harness.step();
+    harness.get_by_label_contains("6,006 colleagues");
+
+    // Searchable whole, with the statuses of the snapshot that came after it.
+    type_query(&mut harness, "person 5999");
+    assert_eq!(visible_names(harness.state()), ["Person 5999"]);
+    harness.state_mut().widgets.search.query.clear();
+    type_query(&mut harness, "rossi sales");
+    assert_eq!(visible_names(harness.state()), ["Anna Rossi"]);
+    harness.get_by_label_contains("Anna Rossi, Available");
+}

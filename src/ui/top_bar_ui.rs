@@ -24,7 +24,10 @@ pub fn top_bar_ui(
 ) {
     ui.add_space(6.0);
     ui.horizontal(|ui| {
-        let count_text = if search.query.trim().is_empty() && !panel.settings.available_only {
+        let count_text = if panel.model.loading_progress().is_some() {
+            // Nobody is shown (or searched) until the whole directory is in.
+            "Loading…".to_owned()
+        } else if search.query.trim().is_empty() && !panel.settings.available_only {
             format!("{} colleagues", thousands(panel.model.len()))
         } else {
             format!(
