@@ -1,6 +1,7 @@
-//! Where the time of loading 100,000 colleagues into the search index goes, page by
-//! page (500 a page, as the panel's link delivers them): the slowest pages, and the
-//! final pack. `cargo run --release -p presence-sources --example index_load_spikes`.
+//! Loading 100,000 colleagues into the search index two ways: inserted page by page
+//! (500 a page; the slowest pages and the final pack), and built at once with
+//! `SearchIndexBuilder`, as the panel builds a first listing off its UI thread.
+//! `cargo run --release -p presence-sources --example index_load_spikes`.
 // An example: an `expect` ends it with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
