@@ -20,7 +20,7 @@ mod fuzzy;
 mod ranking;
 mod vocabulary;
 
-use self::fuzzy::{PrefixColumns, allowed_edits, next_prefix};
+use self::fuzzy::{PrefixColumns, allowed_edits, allows_typo_in_beginning, next_prefix};
 use self::ranking::{Scratch, fuzzy_rank, prefix_rank};
 use self::vocabulary::{DOC_BITS, Vocabulary, VocabularyBuilder};
 use super::colleague::Colleague;
@@ -318,6 +318,7 @@ impl SearchIndex {
             }
             let first = &token[..1];
             let next = next_prefix(first);
+            let typo_in_beginning = allows_typo_in_beginning(token);
             for vocabulary in &self.vocabularies {
                 vocabulary.for_each_close_to(
                     token,
@@ -330,6 +331,9 @@ impl SearchIndex {
                         }
                         let edits = self.scratch.edit_rows.word_distance(token, word, max_edits);
                         let whole_word_edits = (edits <= max_edits).then_some(edits);
+                        if whole_word_edits.is_none() && !typo_in_beginning {
+                            return;
+                        }
                         self.scratch.apply(postings, expected, i == 0, |field| {
                             fuzzy_rank(field, whole_word_edits)
                         });
