@@ -111,6 +111,9 @@ pub struct SearchIndex {
     words_scratch: DocumentWords,
     /// The typo walk's table, kept between searches.
     typo_columns: PrefixColumns,
+    /// Bumped by every change: what a search carries over to the next is for one
+    /// revision only.
+    revision: u64,
 }
 
 impl SearchIndex {
@@ -173,6 +176,7 @@ impl SearchIndex {
         words: &mut DocumentWords,
         is_bulk: bool,
     ) -> Option<u32> {
+        // `remove` moves the revision on too.
         self.remove(key);
         if self.documents.len() >= MAX_DOCUMENTS || key as usize >= MAX_DOCUMENTS {
             return None;
@@ -211,6 +215,7 @@ impl SearchIndex {
 
     /// Removes the colleague under `key`, if any.
     pub fn remove(&mut self, key: u32) {
+        self.revision = self.revision.wrapping_add(1);
         let Some(slot) = self.live_document_of_key.get_mut(key as usize) else {
             return;
         };
@@ -225,6 +230,7 @@ impl SearchIndex {
     /// Packs words added since the last call (or the last automatic packing) into the
     /// compact sorted form. Call it when a bulk load is over; inserts work without it.
     pub fn pack(&mut self) {
+        self.revision = self.revision.wrapping_add(1);
         for vocabulary in &mut self.vocabularies {
             vocabulary.freeze();
         }
@@ -271,8 +277,13 @@ impl SearchIndex {
             return;
         }
 
-        let base = self.scratch.begin(self.documents.len(), tokens.len());
-        for (i, token) in tokens.iter().enumerate() {
+        let (base, applied) =
+            self.scratch
+                .begin_tokens(self.documents.len(), &tokens, self.revision);
+        for (i, token) in tokens.iter().enumerate().skip(applied) {
+            if i + 1 == tokens.len() && i > 0 {
+                self.scratch.keep_before_last();
+            }
             let expected = base + i as u32;
             // A single letter is the start of a name: departments, titles and phone
             // numbers join from the second character on.
@@ -343,6 +354,7 @@ impl SearchIndex {
             self.first_letter_typos(token, expected, i == 0, max_edits);
         }
 
+        self.scratch.carry_over(&tokens, base, self.revision);
         let done = base + tokens.len() as u32;
         self.collect_ranked(done, &normalized_query, out);
     }
@@ -659,7 +671,48 @@ fn local_part(address: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::SearchIndex;
     use super::fixtures::{colleague, find, index};
+    use crate::colleague::Colleague;
+
+    proptest! {
+        #[test]
+        fn typing_on_finds_what_a_search_from_scratch_finds(
+            people in proptest::collection::vec(("[a-e]{1,6} [a-e]{1,6}", "[a-e]{0,5}"), 1..40),
+            queries in proptest::collection::vec("[a-e ]{0,14}", 1..6),
+        ) {
+            let colleagues: Vec<Colleague> = people
+                .iter()
+                .enumerate()
+                .map(|(n, (name, department))| Colleague {
+                    upn: format!("user{n}@contoso.com"),
+                    display_name: name.clone(),
+                    department: department.clone(),
+                    ..Default::default()
+                })
+                .collect();
+            let build = || {
+                SearchIndex::build(colleagues.iter().enumerate().map(|(n, c)| (n as u32, c)))
+            };
+            let (mut typed, mut fresh) = (build(), build());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for query in &queries {
+                // Typed a letter at a time, then deleted back a letter at a time.
+                let prefixes: Vec<&str> = (0..=query.len())
+                    .map(|end| &query[..end])
+                    .chain((0..query.len()).rev().map(|end| &query[..end]))
+                    .collect();
+                for prefix in prefixes {
+                    typed.search(prefix, &mut a, |_| ["", ""]);
+                    fresh.scratch.forget_carried();
+                    fresh.search(prefix, &mut b, |_| ["", ""]);
+                    prop_assert_eq!(&a, &b, "{:?}", prefix);
+                }
+            }
+        }
+    }
 
     #[test]
     fn accents_case_and_words() {

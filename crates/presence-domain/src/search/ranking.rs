@@ -52,6 +52,22 @@ pub(super) struct Scratch {
     matched: Vec<u32>,
     /// The matched documents, a bit each, by their place in name order.
     in_name_order: Vec<u64>,
+    /// What the last search leaves for the next one while typing goes on.
+    carried: CarriedOver,
+}
+
+/// The work of the last search that the next can start from: its tokens, its counts,
+/// and the states before its last token. Typing on ("sales man" after "sales ma") then
+/// costs the last word only, not every word again.
+#[derive(Default)]
+struct CarriedOver {
+    tokens: Vec<String>,
+    base: u32,
+    /// The index's revision the states belong to.
+    revision: u64,
+    /// The states before the last token, when there were several tokens.
+    before_last: Vec<DocumentState>,
+    has_before_last: bool,
 }
 
 impl Scratch {
@@ -73,6 +89,70 @@ impl Scratch {
         self.final_expected = base + tokens.min(MAX_TOKENS).saturating_sub(1) as u32;
         self.matched.clear();
         base
+    }
+
+    /// Starts a search of `tokens` over `documents` (the index at `revision`): returns
+    /// the generation base and how many of the tokens the last search already applied.
+    pub(super) fn begin_tokens(
+        &mut self,
+        documents: usize,
+        tokens: &[&str],
+        revision: u64,
+    ) -> (u32, usize) {
+        let carried = &self.carried;
+        let is_same_index =
+            carried.revision == revision && carried.base != 0 && self.states.len() == documents;
+        let shared = tokens
+            .iter()
+            .zip(&carried.tokens)
+            .take_while(|(new, old)| **new == old.as_str())
+            .count();
+        let previous = carried.tokens.len();
+        let applied = if !is_same_index || shared == 0 {
+            0
+        } else if shared == previous && tokens.len() > previous {
+            // Typed on with a new word: the last search's states are where to start.
+            previous
+        } else if carried.has_before_last && shared + 1 >= previous && tokens.len() >= previous {
+            // The last word changed: back to the states before it.
+            self.states.copy_from_slice(&carried.before_last);
+            previous - 1
+        } else {
+            0
+        };
+        if applied == 0 {
+            return (self.begin(documents, tokens.len()), 0);
+        }
+        let base = carried.base;
+        self.final_expected = base + tokens.len().saturating_sub(1) as u32;
+        self.matched.clear();
+        (base, applied)
+    }
+
+    /// Forgets what the last search left (a test compares with searches from scratch).
+    #[cfg(test)]
+    pub(super) fn forget_carried(&mut self) {
+        self.carried = CarriedOver::default();
+    }
+
+    /// Keeps the states before the last token (call it just before applying that).
+    pub(super) fn keep_before_last(&mut self) {
+        let carried = &mut self.carried;
+        carried.before_last.clear();
+        carried.before_last.extend_from_slice(&self.states);
+        carried.has_before_last = true;
+    }
+
+    /// Notes what this search did, for the next one to start from.
+    pub(super) fn carry_over(&mut self, tokens: &[&str], base: u32, revision: u64) {
+        let carried = &mut self.carried;
+        if tokens.len() < 2 {
+            carried.has_before_last = false;
+        }
+        carried.tokens.clear();
+        carried.tokens.extend(tokens.iter().map(|&t| t.to_owned()));
+        carried.base = base;
+        carried.revision = revision;
     }
 
     /// Records matches of the current token (`expected` = base + token index).
