@@ -47,19 +47,21 @@ impl EventOutbox {
     /// Queues an event, merged into the last one when they are of a kind and the two
     /// together stay under the bound of a merged event.
     pub(super) fn push(&mut self, event: PanelEvent) {
-        let weight = items(&event);
         let event = match self.events.back_mut() {
-            Some(last) => match merge(last, event) {
-                Ok(()) => {
-                    // A merged event weighs its parts (health replaced weighs nothing).
-                    self.items = self.events.iter().map(items).sum();
-                    return;
+            Some(last) => {
+                let before = items(last);
+                match merge(last, event) {
+                    Ok(()) => {
+                        // A merged event weighs its parts (replaced health, the same).
+                        self.items = self.items.saturating_sub(before) + items(last);
+                        return;
+                    }
+                    Err(event) => event,
                 }
-                Err(event) => event,
-            },
+            }
             None => event,
         };
-        self.items += weight;
+        self.items += items(&event);
         self.events.push_back(event);
     }
 
