@@ -924,6 +924,7 @@ impl PanelApp {
     /// The work of one frame before drawing.
     fn frame_logic(&mut self, ctx: &egui::Context) {
         self.events_last_frame = self.drain_events(EVENT_BUDGET);
+        let is_index_untidy = self.model.tidy_index();
         self.log_startup_milestones();
         if let Some(answers) = self.probe.as_mut().and_then(ProbeHandle::try_answers) {
             self.probe = None;
@@ -942,7 +943,7 @@ impl PanelApp {
         {
             self.flash = None;
         }
-        if self.pending_events {
+        if self.pending_events || is_index_untidy {
             ctx.request_repaint();
         } else if self.is_waiting_for_load {
             ctx.request_repaint_after(LOAD_POLL);

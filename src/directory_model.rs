@@ -25,6 +25,8 @@ use self::rows_by_upn::RowsByUpn;
 use self::sanitize::{sanitized_colleague, sanitized_presence};
 use crate::connection::{ConnectionState, DirectoryChange, GatewayInUse, PanelEvent};
 
+/// Words the search index's upkeep merges in one frame (up to some 200 ns each).
+const INDEX_TIDY_WORDS: usize = 10_000;
 /// Presences held for UPNs not (yet) in the directory, at most.
 const MAX_ORPHANS: usize = 200_000;
 /// Colleagues held at most (twice the largest Teams tenants): a gateway that sends more
@@ -233,6 +235,12 @@ impl DirectoryModel {
 
     pub fn row_key_of(&self, upn: &str) -> Option<u32> {
         self.row_of_upn.get(&self.rows, upn)
+    }
+
+    /// Goes on with the search index's upkeep (merging the words of changed colleagues)
+    /// for about a millisecond or two; true when there is more to do next frame.
+    pub fn tidy_index(&mut self) -> bool {
+        self.index.tidy(INDEX_TIDY_WORDS)
     }
 
     /// Runs a search (see [`SearchIndex::search`]).

@@ -236,6 +236,18 @@ impl SearchIndex {
         }
     }
 
+    /// Goes on merging recently added words into the packed word lists, for at most
+    /// `max_words` words; true when there is more to do. A merge starts on its own as
+    /// colleagues are added or changed; this spreads it over several calls (frames)
+    /// rather than one. Searches see every word meanwhile.
+    pub fn tidy(&mut self, max_words: usize) -> bool {
+        let mut is_more = false;
+        for vocabulary in &mut self.vocabularies {
+            is_more |= vocabulary.merge_step(max_words);
+        }
+        is_more
+    }
+
     /// Searches, writing the matching keys into `out`, best first, then by name.
     /// An empty query lists everyone in name order. `addresses` gives the UPN and mail
     /// of a key; it is asked only for queries with '@'.

@@ -34,6 +34,21 @@ fn main() {
         index.search("", &mut out, |_| ["", ""]);
         pages.push((t.elapsed(), page));
     }
+    // The upkeep the panel does a slice a frame (10,000 words), until none is left.
+    let mut slices = Vec::new();
+    loop {
+        let t = Instant::now();
+        let is_more = index.tidy(10_000);
+        slices.push(t.elapsed());
+        if !is_more {
+            break;
+        }
+    }
+    println!(
+        "merge left by the inserts, in slices of 10,000 words: {} slices, slowest {:?}",
+        slices.len(),
+        slices.iter().max()
+    );
     let t = Instant::now();
     index.pack();
     let pack = t.elapsed();

@@ -112,8 +112,43 @@ fn push_varint(out: &mut Vec<u8>, mut value: u32) {
 #[derive(Default)]
 pub(super) struct Vocabulary {
     frozen: FrozenWords,
+    /// An earlier recent tier being merged into `frozen` a slice at a time.
+    merging: Option<Box<Merge>>,
     recent: BTreeMap<Box<str>, Postings>,
+    /// The bytes of the recent tier's words, and its postings (for a merge's sizes).
+    recent_bytes: usize,
+    recent_postings: usize,
 }
+
+/// A merge of an earlier recent tier into the frozen words, done a slice at a time so
+/// that no one call (a frame of the app) pays for it all. Until it is done, readers see
+/// the frozen words and that tier as they were: each posting is in one of them.
+struct Merge {
+    /// The tier being merged.
+    words: BTreeMap<Box<str>, Postings>,
+    /// The frozen words being built.
+    into: FrozenWords,
+    /// The next frozen word to merge.
+    frozen_at: usize,
+    /// The last word of `words` merged.
+    words_done: Option<Box<str>>,
+}
+
+impl Merge {
+    /// The words of the tier in `from..to` (`None`: no end).
+    fn range<'a>(
+        &'a self,
+        from: &'a str,
+        to: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a Box<str>, &'a Postings)> + 'a {
+        let upper = to.map_or(Bound::Unbounded, Bound::Excluded);
+        self.words.range::<str, _>((Bound::Included(from), upper))
+    }
+}
+
+/// Words a merge step copies at most on each insert of a new word; the rest is done by
+/// [`Vocabulary::merge_step`] (the app's frames).
+const MERGE_WORDS_PER_INSERT: usize = 4;
 
 /// Sorted words packed into a few arrays.
 #[derive(Default)]
@@ -268,19 +303,24 @@ impl FrozenWords {
 impl Vocabulary {
     /// Records that the document and field in `posting` hold `word`.
     pub(super) fn insert(&mut self, word: &str, posting: u32) {
+        self.recent_postings += 1;
         match self.recent.get_mut(word) {
             Some(postings) => postings.push(posting),
             None => {
+                self.recent_bytes += word.len();
                 self.recent.insert(word.into(), Postings::One(posting));
-                if self.recent.len() >= MIN_RECENT_WORDS.max(self.frozen.len() / 4) {
-                    self.freeze();
+                if self.merging.is_none()
+                    && self.recent.len() >= MIN_RECENT_WORDS.max(self.frozen.len() / 4)
+                {
+                    self.start_merge();
                 }
+                self.merge_step(MERGE_WORDS_PER_INSERT);
             }
         }
     }
 
     /// Calls `visit` with every word in `from..to` (`to` excluded; `None`: no end) and its
-    /// postings. A word with postings in both tiers is visited twice.
+    /// postings. A word with postings in several tiers is visited once for each.
     pub(super) fn for_each_in_range(
         &self,
         from: &str,
@@ -291,6 +331,9 @@ impl Vocabulary {
         let end = to.map_or(frozen.len(), |to| frozen.lower_bound(to));
         for i in frozen.lower_bound(from)..end {
             visit(frozen.word(i), frozen.postings(i));
+        }
+        for (word, postings) in self.merging.iter().flat_map(|m| m.range(from, to)) {
+            visit(word, PostingsIter::Plain(postings.as_slice().iter()));
         }
         let upper = to.map_or(Bound::Unbounded, Bound::Excluded);
         for (word, postings) in self.recent.range::<str, _>((Bound::Included(from), upper)) {
@@ -330,10 +373,11 @@ impl Vocabulary {
             }
             previous = word;
         }
-        for (word, postings) in self
+        let merging = self.merging.iter().flat_map(|m| m.range(from, Some(to)));
+        let recent = self
             .recent
-            .range::<str, _>((Bound::Included(from), Bound::Excluded(to)))
-        {
+            .range::<str, _>((Bound::Included(from), Bound::Excluded(to)));
+        for (word, postings) in merging.chain(recent) {
             // Measured from its first letter: nothing is shared with the word before.
             if let Closeness::Within(distance) = columns.measure(token, "", word, max_edits) {
                 visit(
@@ -359,76 +403,119 @@ impl Vocabulary {
             }
             visit(word, frozen.postings(i));
         }
-        for (word, postings) in self
+        let merging = self.merging.iter().flat_map(|m| m.range(prefix, None));
+        let recent = self
             .recent
-            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded));
+        for (word, postings) in merging
             .take_while(|(word, _)| word.starts_with(prefix))
+            .chain(recent.take_while(|(word, _)| word.starts_with(prefix)))
         {
             visit(word, PostingsIter::Plain(postings.as_slice().iter()));
         }
     }
 
-    /// Merges the recent tier into the frozen one.
+    /// Merges the recent tier into the frozen one, now: any merge under way is finished
+    /// first.
     pub(super) fn freeze(&mut self) {
-        if self.recent.is_empty() {
-            return;
+        self.merge_step(usize::MAX);
+        if self.start_merge() {
+            self.merge_step(usize::MAX);
+        }
+    }
+
+    /// Sets the recent tier aside to be merged (a new one takes inserts meanwhile);
+    /// false when there is nothing to merge, or it would pass what 32-bit offsets
+    /// address (gigabytes of words: the recent tier, which has no such limit, keeps
+    /// them).
+    fn start_merge(&mut self) -> bool {
+        if self.recent.is_empty() || self.merging.is_some() {
+            return false;
         }
         // A posting takes at most five bytes as a varint.
-        let recent_postings: usize = self.recent.values().map(|p| 5 * p.as_slice().len()).sum();
-        let recent_text: usize = self.recent.keys().map(|w| w.len()).sum();
-        let text_len = self.frozen.text.len() + recent_text;
-        let postings_len = self.frozen.postings.len() + recent_postings;
+        let text_len = self.frozen.text.len() + self.recent_bytes;
+        let postings_len = self.frozen.postings.len() + 5 * self.recent_postings;
         if u32::try_from(text_len).is_err() || u32::try_from(postings_len).is_err() {
-            // Past what 32-bit offsets address (gigabytes of words): the rest stays in
-            // the recent tier, which has no such limit.
-            return;
+            return false;
         }
         let words = self.frozen.len() + self.recent.len();
-        let postings_capacity = self.frozen.postings.len() + recent_postings / 3;
-        let old = std::mem::replace(
-            &mut self.frozen,
-            FrozenWords {
+        let postings_capacity = self.frozen.postings.len() + 5 * self.recent_postings / 3;
+        self.recent_bytes = 0;
+        self.recent_postings = 0;
+        self.merging = Some(Box::new(Merge {
+            words: std::mem::take(&mut self.recent),
+            into: FrozenWords {
                 text: String::with_capacity(text_len),
                 word_ends: Vec::with_capacity(words),
                 posting_ends: Vec::with_capacity(words),
                 postings: Vec::with_capacity(postings_capacity),
             },
-        );
-        let merged = &mut self.frozen;
-        let mut recent = std::mem::take(&mut self.recent).into_iter().peekable();
-        let mut i = 0;
+            frozen_at: 0,
+            words_done: None,
+        }));
+        true
+    }
+
+    /// Goes on with the merge under way for at most `max_words` words; true when there
+    /// is more to do.
+    pub(super) fn merge_step(&mut self, max_words: usize) -> bool {
+        let Some(merge) = self.merging.as_deref_mut() else {
+            return false;
+        };
+        let old = &self.frozen;
+        let Merge {
+            words,
+            into,
+            frozen_at,
+            words_done,
+        } = merge;
+        let lower = words_done
+            .as_deref()
+            .map_or(Bound::Unbounded, Bound::Excluded);
+        let mut new_words = words.range::<str, _>((lower, Bound::Unbounded)).peekable();
         let mut joined = Vec::new();
-        while i < old.len() || recent.peek().is_some() {
-            let order = match recent.peek() {
+        let mut last_new: Option<&str> = None;
+        let mut done = 0;
+        while done < max_words && (*frozen_at < old.len() || new_words.peek().is_some()) {
+            done += 1;
+            let order = match new_words.peek() {
                 None => Ordering::Less,
-                Some((new_word, _)) if i < old.len() => old.word(i).cmp(new_word),
+                Some((new_word, _)) if *frozen_at < old.len() => old.word(*frozen_at).cmp(new_word),
                 Some(_) => Ordering::Greater,
             };
-            match order {
-                Ordering::Less => {
-                    // Most words: copied as they are, not decoded (a merge is a copy).
-                    merged.push_encoded(old.word(i), old.encoded_postings(i));
-                    i += 1;
-                }
-                Ordering::Equal => {
-                    if let Some((word, postings)) = recent.next() {
-                        joined.clear();
-                        joined.extend_from_slice(postings.as_slice());
-                        merged.push_after(&word, old.encoded_postings(i), &mut joined);
-                    }
-                    i += 1;
-                }
-                Ordering::Greater => {
-                    if let Some((word, postings)) = recent.next() {
-                        joined.clear();
-                        joined.extend_from_slice(postings.as_slice());
-                        merged.push(&word, &mut joined);
-                    }
-                }
+            if order == Ordering::Less {
+                // Most words: copied as they are, not decoded (a merge is a copy).
+                into.push_encoded(old.word(*frozen_at), old.encoded_postings(*frozen_at));
+                *frozen_at += 1;
+                continue;
             }
+            let Some((word, postings)) = new_words.next() else {
+                break;
+            };
+            joined.clear();
+            joined.extend_from_slice(postings.as_slice());
+            if order == Ordering::Equal {
+                into.push_after(word, old.encoded_postings(*frozen_at), &mut joined);
+                *frozen_at += 1;
+            } else {
+                into.push(word, &mut joined);
+            }
+            last_new = Some(word);
         }
-        // The varints' length was a guess: give back what they did not take.
-        merged.postings.shrink_to_fit();
+        let is_more = *frozen_at < old.len() || new_words.peek().is_some();
+        if let Some(word) = last_new {
+            *words_done = Some(word.into());
+        }
+        if is_more {
+            return true;
+        }
+        if let Some(merge) = self.merging.take() {
+            let mut merged = merge.into;
+            // The varints' length was a guess: give back what they did not take.
+            merged.postings.shrink_to_fit();
+            self.frozen = merged;
+        }
+        false
     }
 }
 
@@ -522,7 +609,10 @@ impl VocabularyBuilder {
                 posting_ends: Vec::with_capacity(by_word.len()),
                 postings: Vec::with_capacity(keyed.len() * 5 / 4),
             },
+            merging: None,
             recent: BTreeMap::new(),
+            recent_bytes: 0,
+            recent_postings: 0,
         };
         let mut postings_of_word: Vec<u32> = Vec::new();
         let mut at = 0;
@@ -620,6 +710,55 @@ mod tests {
         let mut seen = 0;
         vocabulary.for_each_with_prefix("w", |_, postings| seen += postings.count());
         assert_eq!(seen, 3 * MIN_RECENT_WORDS);
+    }
+
+    #[test]
+    fn a_merge_done_a_slice_at_a_time_hides_nothing_meanwhile() {
+        let mut vocabulary = Vocabulary::default();
+        let count = |vocabulary: &Vocabulary| {
+            let mut seen = 0;
+            vocabulary.for_each_with_prefix("w", |_, postings| seen += postings.count());
+            let mut in_range = 0;
+            vocabulary
+                .for_each_in_range("w", Some("x"), |_, postings| in_range += postings.count());
+            assert_eq!(seen, in_range);
+            seen
+        };
+        let words = 2 * MIN_RECENT_WORDS as u32;
+        for n in 0..words {
+            vocabulary.insert(&format!("w{n:06}"), n);
+        }
+        vocabulary.freeze();
+        assert!(vocabulary.merging.is_none() && vocabulary.recent.is_empty());
+        // A word both frozen and new, and new words: the merge starts on its own.
+        let mut added = 0;
+        while vocabulary.merging.is_none() {
+            vocabulary.insert(&format!("w{:06}", added % words), words + added);
+            vocabulary.insert(&format!("x{added:06}"), added);
+            added += 1;
+        }
+        let total = count(&vocabulary);
+        assert_eq!(total, (words + added) as usize);
+        // Typos are found in the tier being merged too.
+        let mut columns = PrefixColumns::default();
+        let mut close = 0;
+        vocabulary.for_each_close_to("w00000l", ("w", "x"), 1, &mut columns, |_, p, _| {
+            close += p.count()
+        });
+        assert!(close >= 2, "w000000 (frozen and merging)");
+        // Step by step, with an insert between the steps: nothing is hidden or lost.
+        let mut steps = 0;
+        while vocabulary.merge_step(10_000) {
+            steps += 1;
+            vocabulary.insert("w999999", 7);
+            added += 1;
+            assert_eq!(count(&vocabulary), (words + added) as usize, "step {steps}");
+        }
+        assert!(steps >= 2, "done a slice at a time");
+        assert!(vocabulary.merging.is_none());
+        vocabulary.freeze();
+        assert!(vocabulary.recent.is_empty());
+        assert_eq!(count(&vocabulary), (words + added) as usize);
     }
 
     #[test]
