@@ -21,7 +21,8 @@ use super::sanitize::sanitized_colleague;
 /// take a few milliseconds in place.
 pub(super) const BACKGROUND_FROM_COLLEAGUES: usize = 2_000;
 
-/// Pages queued for the loader at most (500 colleagues a page).
+/// Pages queued for the loader at most (of up to 2,000 colleagues, as the link merges
+/// them).
 const QUEUED_PAGES: usize = 16;
 
 /// What the loader built: the model's directory, without presence.
