@@ -63,9 +63,10 @@ const MAX_TOKENS: usize = 8;
 /// Query words are cut to this many bytes.
 const MAX_TOKEN_LEN: usize = 48;
 
+/// A document's folded display name's place in [`SearchIndex::names`] (its key and
+/// whether it is live are in [`SearchIndex::keys`], the one thing a search reads of
+/// every match).
 struct Document {
-    key: u32,
-    is_alive: bool,
     /// Where this document's folded display name (for ordering and whole-name prefix
     /// matches) is in [`SearchIndex::names`].
     name_start: u32,
@@ -82,6 +83,8 @@ impl Document {
 
 /// Marks a key with no live document in `live_document_of_key`.
 const NO_DOCUMENT: u32 = u32::MAX;
+/// The key of a removed document (keys are below [`MAX_DOCUMENTS`]).
+const NO_KEY: u32 = u32::MAX;
 
 /// A searchable index of colleagues, keyed by the caller's `u32` keys: small numbers
 /// such as row numbers (the index keeps an array as long as the largest key).
@@ -91,6 +94,9 @@ const NO_DOCUMENT: u32 = u32::MAX;
 #[derive(Default)]
 pub struct SearchIndex {
     documents: Vec<Document>,
+    /// The key of each document, or [`NO_KEY`] once removed: 4 bytes a document, so a
+    /// search that collects tens of thousands of matches reads little.
+    keys: Vec<u32>,
     /// The folded display names of all documents, one after the other.
     names: String,
     /// The live document of each key, or [`NO_DOCUMENT`].
@@ -103,6 +109,10 @@ pub struct SearchIndex {
     by_name: Vec<u32>,
     /// Where each document is in `by_name`.
     name_rank: Vec<u32>,
+    /// The places in `by_name` before this hold the document of the same number (all of
+    /// them once the index is built, as it numbers documents in name order): a search
+    /// then finds a match's place without reading `by_name` or `name_rank`.
+    in_place_until: u32,
     /// Documents added since `by_name` was last ordered; merged in before a search, so
     /// loading many colleagues costs one sort rather than one shift per colleague.
     unordered: Vec<u32>,
@@ -199,11 +209,10 @@ impl SearchIndex {
         };
         self.unordered.push(doc);
         self.documents.push(Document {
-            key,
-            is_alive: true,
             name_start,
             name_end,
         });
+        self.keys.push(key);
         let slot = key as usize;
         if self.live_document_of_key.len() <= slot {
             self.live_document_of_key.resize(slot + 1, NO_DOCUMENT);
@@ -220,7 +229,9 @@ impl SearchIndex {
             return;
         };
         if *slot != NO_DOCUMENT {
-            self.documents[*slot as usize].is_alive = false;
+            if let Some(key) = self.keys.get_mut(*slot as usize) {
+                *key = NO_KEY;
+            }
             *slot = NO_DOCUMENT;
             self.live_documents -= 1;
             self.dead_documents += 1;
@@ -282,9 +293,9 @@ impl SearchIndex {
             out.extend(
                 self.by_name
                     .iter()
-                    .map(|&doc| &self.documents[doc as usize])
-                    .filter(|d| d.is_alive)
-                    .map(|d| d.key),
+                    .filter_map(|&doc| self.keys.get(doc as usize))
+                    .filter(|&&key| key != NO_KEY)
+                    .copied(),
             );
             return;
         }
@@ -296,6 +307,7 @@ impl SearchIndex {
             if i + 1 == tokens.len() && i > 0 {
                 self.scratch.keep_before_last();
             }
+            self.scratch.start_token(i == 0);
             let expected = base + i as u32;
             // A single letter is the start of a name: departments, titles and phone
             // numbers join from the second character on.
@@ -446,11 +458,14 @@ impl SearchIndex {
                 Document {
                     name_start: start as u32,
                     name_end: names.len() as u32,
-                    ..document
                 }
             })
             .collect();
         self.names = names;
+        self.keys = by_name
+            .iter()
+            .map(|&doc| self.keys.get(doc as usize).copied().unwrap_or(NO_KEY))
+            .collect();
         for live in &mut self.live_document_of_key {
             if let Some(&new) = new_document.get(*live as usize) {
                 *live = new;
@@ -458,6 +473,7 @@ impl SearchIndex {
         }
         self.by_name = (0..self.documents.len() as u32).collect();
         self.name_rank = self.by_name.clone();
+        self.in_place_until = self.documents.len() as u32;
         new_document
     }
 
@@ -490,6 +506,32 @@ impl SearchIndex {
         self.name_rank.resize(self.documents.len(), u32::MAX);
         for (rank, &doc) in self.by_name.iter().enumerate() {
             self.name_rank[doc as usize] = rank as u32;
+        }
+        self.in_place_until = self
+            .by_name
+            .iter()
+            .enumerate()
+            .position(|(place, &doc)| place != doc as usize)
+            .unwrap_or(self.by_name.len()) as u32;
+    }
+
+    /// The place in name order of `doc` (ordered).
+    fn place_of(&self, doc: u32) -> Option<usize> {
+        if doc < self.in_place_until {
+            Some(doc as usize)
+        } else {
+            self.name_rank
+                .get(doc as usize)
+                .map(|&place| place as usize)
+        }
+    }
+
+    /// The document at `place` in name order.
+    fn document_at(&self, place: usize) -> Option<u32> {
+        if place < self.in_place_until as usize {
+            Some(place as u32)
+        } else {
+            self.by_name.get(place).copied()
         }
     }
 }
@@ -723,6 +765,89 @@ mod tests {
                     prop_assert_eq!(&a, &b, "{:?}", prefix);
                 }
             }
+        }
+    }
+
+    /// Several thousand colleagues of a few departments, titles and offices: the words
+    /// they share are held by enough of them to be kept as bit sets.
+    fn crowded_directory() -> Vec<Colleague> {
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        let (given, surnames) = (
+            ["anna", "marco", "maria", "mario", "lars", "ola"],
+            [
+                "rossi", "russo", "hansen", "berg", "bianchi", "dahl", "marino",
+            ],
+        );
+        let departments = ["sales", "finance", "engineering"];
+        let titles = ["sales manager", "account manager", "engineer", "manager"];
+        let phones = ["+39 02 5550", "+47 22 55", "+39 06 555", "+34 91 555"];
+        (0..6_000)
+            .map(|n| {
+                let (g, s) = (given[next(6) as usize], surnames[next(7) as usize]);
+                Colleague {
+                    upn: format!("{g}.{s}{n}@contoso.com"),
+                    display_name: format!("{g} {s}"),
+                    department: departments[next(3) as usize].into(),
+                    job_title: titles[next(4) as usize].into(),
+                    business_phones: vec![format!(
+                        "{} {:04}",
+                        phones[next(4) as usize],
+                        next(10_000)
+                    )],
+                    ..Default::default()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_kept_as_bit_sets_find_what_their_postings_find() {
+        let directory = crowded_directory();
+        let mut built =
+            SearchIndex::build(directory.iter().enumerate().map(|(n, c)| (n as u32, c)));
+        assert!(
+            built.vocabularies[1].dense_words() >= 5,
+            "departments, titles and phone groups are bit sets"
+        );
+        // Inserted one by one, the words stay in the recent tier: postings only.
+        let mut inserted = SearchIndex::new();
+        for (n, colleague) in directory.iter().enumerate() {
+            inserted.insert(n as u32, colleague);
+        }
+        assert_eq!(inserted.vocabularies[1].dense_words(), 0);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for query in [
+            "+39 02 555",
+            "sales manager",
+            "manager sales",
+            "engineering engineer",
+            "mario sales 22 55",
+            "finance +34 91",
+            "account manager rossi",
+            "maria finance manager",
+        ] {
+            // Typed, deleted back, typed again.
+            let ends = (1..=query.len())
+                .chain((1..query.len()).rev())
+                .chain(1..=query.len());
+            for end in ends {
+                let prefix = &query[..end];
+                built.search(prefix, &mut a, |_| ["", ""]);
+                inserted.search(prefix, &mut b, |_| ["", ""]);
+                a.sort_unstable();
+                b.sort_unstable();
+                assert!(
+                    a == b,
+                    "{prefix:?}: {} found, {} without bit sets",
+                    a.len(),
+                    b.len()
+                );
+            }
+            assert!(!a.is_empty(), "{query:?} finds someone");
         }
     }
 

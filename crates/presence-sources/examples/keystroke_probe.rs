@@ -1,5 +1,6 @@
 //! Times single queries over the simulated 100,000 (or `USERS`), with the result size:
-//! `cargo run --release -p presence-sources --example keystroke_probe -- "+39" mari`.
+//! `cargo run --release -p presence-sources --example keystroke_probe -- "+39" mari`
+//! (`REPEAT` times each, 25 by default).
 // An example: an `expect` ends it with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,9 +25,13 @@ fn main() {
     )
     .directory();
     let mut index = SearchIndex::build(directory.iter().enumerate().map(|(i, c)| (i as u32, c)));
+    let repeat = std::env::var("REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(25);
     let mut out = Vec::new();
     for query in std::env::args().skip(1) {
-        let mut samples: Vec<Duration> = (0..25)
+        let mut samples: Vec<Duration> = (0..repeat)
             .map(|_| {
                 let t = Instant::now();
                 index.search(&query, &mut out, |_| ["", ""]);

@@ -1,7 +1,7 @@
 //! Queries with '@': matching colleagues' UPN and mail, which the caller lends, since
 //! the index keeps words and names only.
 
-use super::SearchIndex;
+use super::{NO_KEY, SearchIndex};
 use crate::text::{fold, folded_starts_with, words};
 
 impl SearchIndex {
@@ -45,9 +45,11 @@ impl SearchIndex {
             None => folded_starts_with(address, query),
         };
         for &doc in &self.by_name {
-            let document = &self.documents[doc as usize];
-            if document.is_alive && addresses(document.key).iter().any(|a| matches(a)) {
-                out.push(document.key);
+            let Some(&key) = self.keys.get(doc as usize) else {
+                continue;
+            };
+            if key != NO_KEY && addresses(key).iter().any(|a| matches(a)) {
+                out.push(key);
             }
         }
     }

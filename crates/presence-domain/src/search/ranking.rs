@@ -3,7 +3,8 @@
 //! without sorting.
 
 use super::fuzzy::EditRows;
-use super::{DOC_MASK, FIELD_SHIFT, Field, MAX_TOKENS, SearchIndex};
+use super::vocabulary::PostingsIter;
+use super::{DOC_MASK, FIELD_SHIFT, Field, MAX_TOKENS, NO_KEY, SearchIndex};
 
 /// Rank buckets; higher is better.
 const RANKS: usize = 11;
@@ -50,6 +51,11 @@ pub(super) struct Scratch {
     /// `matched`, so a narrow result is collected without walking every document.
     final_expected: u32,
     matched: Vec<u32>,
+    /// The documents (a bit each, by number) that matched the token being applied, and
+    /// those that matched every token before it: a word held by many documents is
+    /// intersected with these 64 at a time.
+    advanced: Vec<u64>,
+    candidates: Vec<u64>,
     /// The matched documents, a bit each, by their place in name order.
     in_name_order: Vec<u64>,
     /// What the last search leaves for the next one while typing goes on.
@@ -65,8 +71,10 @@ struct CarriedOver {
     base: u32,
     /// The index's revision the states belong to.
     revision: u64,
-    /// The states before the last token, when there were several tokens.
+    /// The states before the last token, when there were several tokens, and the
+    /// documents that matched every token before it.
     before_last: Vec<DocumentState>,
+    before_last_candidates: Vec<u64>,
     has_before_last: bool,
 }
 
@@ -85,6 +93,8 @@ impl Scratch {
             self.generation_base += step;
         }
         self.states.resize(documents, DocumentState::default());
+        self.advanced.clear();
+        self.advanced.resize(documents.div_ceil(64), 0);
         let base = u32::from(self.generation_base);
         self.final_expected = base + tokens.min(MAX_TOKENS).saturating_sub(1) as u32;
         self.matched.clear();
@@ -116,6 +126,7 @@ impl Scratch {
         } else if carried.has_before_last && shared + 1 >= previous && tokens.len() >= previous {
             // The last word changed: back to the states before it.
             self.states.copy_from_slice(&carried.before_last);
+            self.advanced.clone_from(&carried.before_last_candidates);
             previous - 1
         } else {
             0
@@ -140,7 +151,16 @@ impl Scratch {
         let carried = &mut self.carried;
         carried.before_last.clear();
         carried.before_last.extend_from_slice(&self.states);
+        carried.before_last_candidates.clone_from(&self.advanced);
         carried.has_before_last = true;
+    }
+
+    /// Starts applying a token: those that matched the token before are its candidates.
+    pub(super) fn start_token(&mut self, is_first: bool) {
+        if !is_first {
+            std::mem::swap(&mut self.candidates, &mut self.advanced);
+        }
+        self.advanced.fill(0);
     }
 
     /// Notes what this search did, for the next one to start from.
@@ -158,41 +178,103 @@ impl Scratch {
     /// Records matches of the current token (`expected` = base + token index).
     pub(super) fn apply(
         &mut self,
-        postings: impl Iterator<Item = u32>,
+        postings: PostingsIter<'_>,
         expected: u32,
         is_first: bool,
         rank: impl Fn(Field) -> u8,
     ) {
         // Counts stay under `u8::MAX` (`begin` resets them before).
         let (expected, is_final) = (expected as u8, expected == self.final_expected);
-        postings.for_each(|packed| {
-            let doc = (packed & DOC_MASK) as usize;
-            let field = match packed >> FIELD_SHIFT {
-                0 => Field::Name,
-                1 => Field::Upn,
-                _ => Field::Other,
-            };
-            let rank = rank(field);
-            let Some(state) = self.states.get_mut(doc) else {
-                return;
-            };
-            if state.progress == expected + 1 {
-                // Already matched this token through another word.
-                let current = state.current().max(rank);
-                state.set(state.weakest(), current);
-            } else if state.progress == expected || (is_first && state.progress < expected) {
-                let weakest = if is_first {
-                    NO_WEAKEST
-                } else {
-                    state.weakest().min(state.current())
+        let next = expected + 1;
+        let Self {
+            states,
+            matched,
+            advanced,
+            candidates,
+            ..
+        } = self;
+        let mut on_advance = |doc: u32| {
+            if let Some(bits) = advanced.get_mut(doc as usize / 64) {
+                *bits |= 1 << (doc % 64);
+            }
+            if is_final {
+                matched.push(doc);
+            }
+        };
+        if is_first {
+            postings.for_each(|packed| {
+                let Some(state) = states.get_mut((packed & DOC_MASK) as usize) else {
+                    return;
                 };
-                state.set(weakest, rank);
-                state.progress = expected + 1;
-                if is_final {
-                    self.matched.push(doc as u32);
+                if state.progress == next {
+                    // Already matched this token through another word.
+                    let current = state.current().max(rank(field_of(packed)));
+                    state.set(NO_WEAKEST, current);
+                } else if state.progress <= expected {
+                    state.set(NO_WEAKEST, rank(field_of(packed)));
+                    state.progress = next;
+                    on_advance(packed & DOC_MASK);
+                }
+            });
+            return;
+        }
+        // A later token: most of its documents missed an earlier token. A word held by
+        // many is intersected with the candidates 64 documents at a time; otherwise a
+        // document's state is the one thing read for it.
+        if let PostingsIter::Dense(dense) = &postings {
+            let rank = rank(field_of(dense.posting(0)));
+            for (at, (&bits, &wanted)) in dense.words.iter().zip(candidates.iter()).enumerate() {
+                let mut both = bits & wanted;
+                while both != 0 {
+                    let doc = (at * 64) as u32 + both.trailing_zeros();
+                    both &= both - 1;
+                    if let Some(state) = states.get_mut(doc as usize)
+                        && later_token_matched(state, expected, rank)
+                    {
+                        on_advance(doc);
+                    }
                 }
             }
+            return;
+        }
+        postings.for_each(|packed| {
+            let Some(state) = states.get_mut((packed & DOC_MASK) as usize) else {
+                return;
+            };
+            if (state.progress == next || state.progress == expected)
+                && later_token_matched(state, expected, rank(field_of(packed)))
+            {
+                on_advance(packed & DOC_MASK);
+            }
         });
+    }
+}
+
+/// Records that a document matched a token after the first with `rank` (its
+/// `progress` at `expected` or one past); true when that moved it on.
+#[inline]
+fn later_token_matched(state: &mut DocumentState, expected: u8, rank: u8) -> bool {
+    if state.progress == expected + 1 {
+        // Already matched this token through another word.
+        let current = state.current().max(rank);
+        state.set(state.weakest(), current);
+        false
+    } else if state.progress == expected {
+        let weakest = state.weakest().min(state.current());
+        state.set(weakest, rank);
+        state.progress = expected + 1;
+        true
+    } else {
+        false
+    }
+}
+
+/// The field a posting's word came from.
+fn field_of(packed: u32) -> Field {
+    match packed >> FIELD_SHIFT {
+        0 => Field::Name,
+        1 => Field::Upn,
+        _ => Field::Other,
     }
 }
 
@@ -201,9 +283,8 @@ impl SearchIndex {
     /// names are sorted).
     fn names_starting_with(&self, prefix: &str) -> std::ops::Range<usize> {
         let name_at = |place: usize| {
-            self.by_name
-                .get(place)
-                .and_then(|&doc| self.documents.get(doc as usize))
+            self.document_at(place)
+                .and_then(|doc| self.documents.get(doc as usize))
                 .map_or("", |document| document.name(&self.names))
         };
         let count = self.by_name.len();
@@ -242,17 +323,17 @@ impl SearchIndex {
     pub(super) fn collect_ranked(&mut self, done: u32, normalized_query: &str, out: &mut Vec<u32>) {
         // Names are sorted: those that start with the query are a run of the name order.
         let whole_prefix = self.names_starting_with(normalized_query);
-        let scratch = &mut self.scratch;
+        // Taken out while the index's name order is read (given back below).
+        let mut scratch = std::mem::take(&mut self.scratch);
         let in_name_order = &mut scratch.in_name_order;
         in_name_order.clear();
         in_name_order.resize(self.by_name.len().div_ceil(64), 0);
         // Listed once each, when they matched the last token: all tokens matched then.
         for &doc in &scratch.matched {
-            if let Some(&rank) = self.name_rank.get(doc as usize) {
-                let rank = rank as usize;
-                if let Some(bits) = in_name_order.get_mut(rank / 64) {
-                    *bits |= 1 << (rank % 64);
-                }
+            if let Some(place) = self.place_of(doc)
+                && let Some(bits) = in_name_order.get_mut(place / 64)
+            {
+                *bits |= 1 << (place % 64);
             }
         }
         for (word_index, &word) in in_name_order.iter().enumerate() {
@@ -260,25 +341,25 @@ impl SearchIndex {
             while bits != 0 {
                 let place = word_index * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let Some(&doc) = self.by_name.get(place) else {
+                let Some(doc) = self.document_at(place) else {
                     continue;
                 };
                 let d = doc as usize;
-                let document = &self.documents[d];
-                if !document.is_alive {
+                let Some(&key) = self.keys.get(d).filter(|&&key| key != NO_KEY) else {
                     continue;
-                }
+                };
                 let rank = if whole_prefix.contains(&place) {
                     RANK_WHOLE_PREFIX
                 } else {
                     rank_if_done(&scratch.states, d, done).unwrap_or(0)
                 };
-                scratch.buckets[rank as usize].push(document.key);
+                scratch.buckets[rank as usize].push(key);
             }
         }
         for bucket in scratch.buckets.iter_mut().rev() {
             out.append(bucket);
         }
+        self.scratch = scratch;
     }
 }
 

@@ -47,6 +47,118 @@ pub(super) enum PostingsIter<'a> {
         bytes: &'a [u8],
         previous: u32,
     },
+    /// A word held by many documents: a bit a document, all with the same `tag` (the
+    /// bits of a posting above its document). A search intersects it with its
+    /// candidates 64 documents at a time.
+    Dense(DenseBits<'a>),
+}
+
+/// The documents of a [`PostingsIter::Dense`] word, read from `word` (64 documents a
+/// `u64`) on, past the one last read (`bit`).
+#[derive(Clone)]
+pub(super) struct DenseBits<'a> {
+    pub(super) words: &'a [u64],
+    pub(super) tag: u32,
+    at: usize,
+    bit: u64,
+}
+
+impl<'a> DenseBits<'a> {
+    fn new(dense: &'a DenseWord) -> Self {
+        Self {
+            words: &dense.bits,
+            tag: dense.tag,
+            at: 0,
+            bit: dense.bits.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// The posting of document `doc`.
+    pub(super) fn posting(&self, doc: u32) -> u32 {
+        (self.tag << DOC_BITS) | doc
+    }
+}
+
+/// Words whose postings take at least this many bytes may also be kept as a bit set.
+const MIN_DENSE_BYTES: usize = 1024;
+/// A word is kept as a bit set too when the bit set takes at most this many times the
+/// bytes of its varints (at most some 2 bytes a posting more for the common words).
+const DENSE_BYTES_PER_VARINT_BYTE: usize = 2;
+
+/// The documents of a word held by many, a bit each: what a search of several words
+/// intersects with the documents the earlier words left, 64 at a time, rather than
+/// decoding a posting at a time ("55" in "+39 02 55" is in most phone numbers).
+#[derive(Clone)]
+struct DenseWord {
+    /// The word's index in the frozen words.
+    word: u32,
+    tag: u32,
+    bits: Box<[u64]>,
+}
+
+impl DenseWord {
+    /// The bit set of `postings` (sorted by document), when every posting has the same
+    /// tag and the set is small enough beside `encoded_bytes` of varints.
+    fn of(word: u32, postings: impl Iterator<Item = u32>, encoded_bytes: usize) -> Option<Self> {
+        if encoded_bytes < MIN_DENSE_BYTES {
+            return None;
+        }
+        let most_words = DENSE_BYTES_PER_VARINT_BYTE * encoded_bytes / 8;
+        let mut tag = None;
+        let mut bits: Vec<u64> = Vec::new();
+        for posting in postings {
+            let posting_tag = posting >> DOC_BITS;
+            if *tag.get_or_insert(posting_tag) != posting_tag {
+                return None;
+            }
+            let doc = (posting & DOC_MASK) as usize;
+            let at = doc / 64;
+            if at >= bits.len() {
+                if at >= most_words {
+                    return None;
+                }
+                bits.resize(at + 1, 0);
+            }
+            bits[at] |= 1 << (doc % 64);
+        }
+        Some(Self {
+            word,
+            tag: tag?,
+            bits: bits.into_boxed_slice(),
+        })
+    }
+
+    /// The posting of the last document.
+    fn last_posting(&self) -> Option<u32> {
+        let at = self.bits.iter().rposition(|&bits| bits != 0)?;
+        let doc = at * 64 + 63 - self.bits[at].leading_zeros() as usize;
+        Some((self.tag << DOC_BITS) | doc as u32)
+    }
+
+    /// This set with the documents of `more` too (`None` when they have another tag, or
+    /// the set grows too large beside `encoded_bytes`).
+    fn with(&self, more: &[u32], encoded_bytes: usize) -> Option<Self> {
+        let most_words = DENSE_BYTES_PER_VARINT_BYTE * encoded_bytes / 8;
+        let mut bits = self.bits.to_vec();
+        for &posting in more {
+            if posting >> DOC_BITS != self.tag {
+                return None;
+            }
+            let doc = (posting & DOC_MASK) as usize;
+            let at = doc / 64;
+            if at >= bits.len() {
+                if at >= most_words {
+                    return None;
+                }
+                bits.resize(at + 1, 0);
+            }
+            bits[at] |= 1 << (doc % 64);
+        }
+        Some(Self {
+            bits: bits.into_boxed_slice(),
+            ..*self
+        })
+    }
 }
 
 /// One LEB128 varint from the front of `bytes` (at most five bytes; a cut one ends it).
@@ -86,6 +198,21 @@ impl Iterator for PostingsIter<'_> {
                 }
                 accumulated
             }
+            Self::Dense(mut dense) => {
+                let mut accumulated = init;
+                loop {
+                    while dense.bit != 0 {
+                        let doc = dense.at * 64 + dense.bit.trailing_zeros() as usize;
+                        dense.bit &= dense.bit - 1;
+                        accumulated = f(accumulated, dense.posting(doc as u32));
+                    }
+                    dense.at += 1;
+                    match dense.words.get(dense.at) {
+                        Some(&bits) => dense.bit = bits,
+                        None => return accumulated,
+                    }
+                }
+            }
         }
     }
 
@@ -97,6 +224,15 @@ impl Iterator for PostingsIter<'_> {
                 *previous = previous.wrapping_add(gap);
                 Some(from_document_first(*previous))
             }
+            Self::Dense(dense) => loop {
+                if dense.bit != 0 {
+                    let doc = dense.at * 64 + dense.bit.trailing_zeros() as usize;
+                    dense.bit &= dense.bit - 1;
+                    return Some(dense.posting(doc as u32));
+                }
+                dense.at += 1;
+                dense.bit = *dense.words.get(dense.at)?;
+            },
         }
     }
 }
@@ -161,6 +297,10 @@ struct FrozenWords {
     posting_ends: Vec<u32>,
     /// Each word's postings, sorted by document, as varints of their gaps.
     postings: Vec<u8>,
+    /// The words held by many documents, also as bit sets, in word order.
+    dense: Vec<DenseWord>,
+    /// A bit a word: whether it is in `dense`.
+    is_dense: Vec<u64>,
 }
 
 /// The postings of one word in the recent tier; most words (phone numbers) belong to
@@ -199,10 +339,58 @@ impl FrozenWords {
     }
 
     fn postings(&self, i: usize) -> PostingsIter<'_> {
-        PostingsIter::Packed {
-            bytes: self.encoded_postings(i),
-            previous: 0,
+        match self.dense_word(i) {
+            Some(dense) => PostingsIter::Dense(DenseBits::new(dense)),
+            None => PostingsIter::Packed {
+                bytes: self.encoded_postings(i),
+                previous: 0,
+            },
         }
+    }
+
+    /// Word `i` as a bit set, if it is kept so.
+    fn dense_word(&self, i: usize) -> Option<&DenseWord> {
+        let is_dense = self
+            .is_dense
+            .get(i / 64)
+            .is_some_and(|bits| bits & (1 << (i % 64)) != 0);
+        if !is_dense {
+            return None;
+        }
+        let at = self
+            .dense
+            .binary_search_by_key(&i, |d| d.word as usize)
+            .ok()?;
+        self.dense.get(at)
+    }
+
+    /// Keeps the word just pushed as a bit set too, if it is worth it.
+    fn keep_dense(&mut self, dense: Option<DenseWord>) {
+        let i = self.word_ends.len().saturating_sub(1);
+        if self.is_dense.len() * 64 <= i {
+            self.is_dense.resize(i / 64 + 1, 0);
+        }
+        if let Some(dense) = dense {
+            self.is_dense[i / 64] |= 1 << (i % 64);
+            self.dense.push(DenseWord {
+                word: i as u32,
+                ..dense
+            });
+        }
+    }
+
+    /// The bit set of the word just pushed, from its varints.
+    fn dense_of_last(&self) -> Option<DenseWord> {
+        let i = self.word_ends.len().checked_sub(1)?;
+        let encoded = self.encoded_postings(i);
+        if encoded.len() < MIN_DENSE_BYTES {
+            return None;
+        }
+        let postings = PostingsIter::Packed {
+            bytes: encoded,
+            previous: 0,
+        };
+        DenseWord::of(i as u32, postings, encoded.len())
     }
 
     /// The varints of word `i`'s postings, as stored.
@@ -255,18 +443,31 @@ impl FrozenWords {
             previous = value;
         }
         self.posting_ends.push(self.postings.len() as u32);
+        let dense = self.dense_of_last();
+        self.keep_dense(dense);
     }
 
     /// Appends a word greater than every word so far, with postings already encoded
     /// (`encoded`) and more (`more`, sorted here). Documents only get larger numbers, so
     /// `more` mostly comes after: then `encoded` is copied as it is.
-    fn push_after(&mut self, word: &str, encoded: &[u8], more: &mut [u32]) {
+    /// `dense` is the bit set `encoded` had, if any: the last posting is read from it,
+    /// and the new bit set made from it, rather than by decoding every varint.
+    fn push_after(
+        &mut self,
+        word: &str,
+        encoded: &[u8],
+        dense: Option<&DenseWord>,
+        more: &mut [u32],
+    ) {
         more.sort_unstable_by_key(|&p| document_first(p));
-        let last = PostingsIter::Packed {
-            bytes: encoded,
-            previous: 0,
+        let last = match dense {
+            Some(dense) => dense.last_posting(),
+            None => PostingsIter::Packed {
+                bytes: encoded,
+                previous: 0,
+            }
+            .last(),
         }
-        .last()
         .map_or(0, document_first);
         let first_more = more.first().map_or(u32::MAX, |&p| document_first(p));
         if first_more <= last && !encoded.is_empty() {
@@ -289,14 +490,24 @@ impl FrozenWords {
             previous = value;
         }
         self.posting_ends.push(self.postings.len() as u32);
+        let dense = match dense {
+            Some(dense) => {
+                let word = self.word_ends.len() - 1;
+                dense.with(more, self.encoded_postings(word).len())
+            }
+            None => self.dense_of_last(),
+        };
+        self.keep_dense(dense);
     }
 
-    /// Appends a word greater than every word so far, with postings already encoded.
-    fn push_encoded(&mut self, word: &str, encoded: &[u8]) {
+    /// Appends a word greater than every word so far, with postings already encoded,
+    /// and the bit set they had (`dense`), if any.
+    fn push_encoded(&mut self, word: &str, encoded: &[u8], dense: Option<&DenseWord>) {
         self.text.push_str(word);
         self.word_ends.push(self.text.len() as u32);
         self.postings.extend_from_slice(encoded);
         self.posting_ends.push(self.postings.len() as u32);
+        self.keep_dense(dense.cloned());
     }
 }
 
@@ -415,6 +626,12 @@ impl Vocabulary {
         }
     }
 
+    /// How many frozen words are kept as bit sets too.
+    #[cfg(test)]
+    pub(super) fn dense_words(&self) -> usize {
+        self.frozen.dense.len()
+    }
+
     /// Merges the recent tier into the frozen one, now: any merge under way is finished
     /// first.
     pub(super) fn freeze(&mut self) {
@@ -449,6 +666,8 @@ impl Vocabulary {
                 word_ends: Vec::with_capacity(words),
                 posting_ends: Vec::with_capacity(words),
                 postings: Vec::with_capacity(postings_capacity),
+                dense: Vec::new(),
+                is_dense: Vec::with_capacity(words.div_ceil(64)),
             },
             frozen_at: 0,
             words_done: None,
@@ -485,7 +704,11 @@ impl Vocabulary {
             };
             if order == Ordering::Less {
                 // Most words: copied as they are, not decoded (a merge is a copy).
-                into.push_encoded(old.word(*frozen_at), old.encoded_postings(*frozen_at));
+                into.push_encoded(
+                    old.word(*frozen_at),
+                    old.encoded_postings(*frozen_at),
+                    old.dense_word(*frozen_at),
+                );
                 *frozen_at += 1;
                 continue;
             }
@@ -495,7 +718,12 @@ impl Vocabulary {
             joined.clear();
             joined.extend_from_slice(postings.as_slice());
             if order == Ordering::Equal {
-                into.push_after(word, old.encoded_postings(*frozen_at), &mut joined);
+                into.push_after(
+                    word,
+                    old.encoded_postings(*frozen_at),
+                    old.dense_word(*frozen_at),
+                    &mut joined,
+                );
                 *frozen_at += 1;
             } else {
                 into.push(word, &mut joined);
@@ -608,6 +836,8 @@ impl VocabularyBuilder {
                 word_ends: Vec::with_capacity(by_word.len()),
                 posting_ends: Vec::with_capacity(by_word.len()),
                 postings: Vec::with_capacity(keyed.len() * 5 / 4),
+                dense: Vec::new(),
+                is_dense: Vec::with_capacity(by_word.len().div_ceil(64)),
             },
             merging: None,
             recent: BTreeMap::new(),
@@ -783,5 +1013,66 @@ mod tests {
         assert_eq!(read, postings);
         // Three of five gaps are small: one byte each.
         assert!(vocabulary.frozen.postings.len() < 5 * 4);
+    }
+
+    fn postings_of(vocabulary: &Vocabulary, word: &str) -> Vec<u32> {
+        let mut read = Vec::new();
+        vocabulary.for_each_in_range(word, Some(&format!("{word}\u{1}")), |_, p| {
+            read.extend(p);
+        });
+        read.sort_unstable();
+        read
+    }
+
+    #[test]
+    fn a_word_of_many_documents_is_also_a_bit_set_through_merges() {
+        let tag = 2 << DOC_BITS;
+        let mut vocabulary = Vocabulary::default();
+        let mut expected: Vec<u32> = (0..3_000).step_by(2).map(|doc| tag | doc).collect();
+        for &posting in &expected {
+            vocabulary.insert("common", posting);
+        }
+        vocabulary.insert("rare", tag | 7);
+        vocabulary.freeze();
+        let dense_words =
+            |v: &Vocabulary| v.frozen.dense.iter().map(|d| d.word).collect::<Vec<_>>();
+        assert_eq!(
+            dense_words(&vocabulary),
+            [0],
+            "\"common\" is a bit set, \"rare\" is not"
+        );
+        assert!(matches!(
+            vocabulary.frozen.postings(0),
+            PostingsIter::Dense(_)
+        ));
+        assert_eq!(postings_of(&vocabulary, "common"), expected);
+
+        // More after the last document (the bit set is extended), one before it (made
+        // again from the varints), and a word before it that moves it along.
+        for doc in [3_001, 5_000, 1] {
+            vocabulary.insert("common", tag | doc);
+            expected.push(tag | doc);
+        }
+        vocabulary.insert("before", tag | 9);
+        vocabulary.freeze();
+        expected.sort_unstable();
+        assert_eq!(dense_words(&vocabulary), [1]);
+        assert_eq!(postings_of(&vocabulary, "common"), expected);
+        assert_eq!(postings_of(&vocabulary, "rare"), [tag | 7]);
+
+        // A merge a slice at a time keeps the bit set of a word it copies.
+        vocabulary.insert("after", tag | 11);
+        assert!(vocabulary.start_merge());
+        while vocabulary.merge_step(1) {}
+        assert_eq!(dense_words(&vocabulary), [2]);
+        assert_eq!(postings_of(&vocabulary, "common"), expected);
+
+        // Postings of another tag: the varints alone.
+        vocabulary.insert("common", (1 << DOC_BITS) | 6_000);
+        vocabulary.freeze();
+        assert!(dense_words(&vocabulary).is_empty());
+        expected.push((1 << DOC_BITS) | 6_000);
+        expected.sort_unstable();
+        assert_eq!(postings_of(&vocabulary, "common"), expected);
     }
 }
