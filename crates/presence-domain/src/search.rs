@@ -303,6 +303,7 @@ impl SearchIndex {
         let (base, applied) =
             self.scratch
                 .begin_tokens(self.documents.len(), &tokens, self.revision);
+        self.scratch.lists_matched = (self.in_place_until as usize) < self.documents.len();
         for (i, token) in tokens.iter().enumerate().skip(applied) {
             if i + 1 == tokens.len() && i > 0 {
                 self.scratch.keep_before_last();
@@ -830,6 +831,19 @@ mod tests {
             "account manager rossi",
             "maria finance manager",
         ] {
+            // Whole, as the first search of a new index.
+            let mut first =
+                SearchIndex::build(directory.iter().enumerate().map(|(n, c)| (n as u32, c)));
+            first.search(query, &mut a, |_| ["", ""]);
+            inserted.search(query, &mut b, |_| ["", ""]);
+            a.sort_unstable();
+            b.sort_unstable();
+            assert!(
+                a == b,
+                "{query:?} first: {} found, {} without",
+                a.len(),
+                b.len()
+            );
             // Typed, deleted back, typed again.
             let ends = (1..=query.len())
                 .chain((1..query.len()).rev())

@@ -51,6 +51,9 @@ pub(super) struct Scratch {
     /// `matched`, so a narrow result is collected without walking every document.
     final_expected: u32,
     matched: Vec<u32>,
+    /// Whether `matched` is kept: not while documents are numbered in name order, when
+    /// `advanced` already marks the matches by their place.
+    pub(super) lists_matched: bool,
     /// The documents (a bit each, by number) that matched the token being applied, and
     /// those that matched every token before it: a word held by many documents is
     /// intersected with these 64 at a time.
@@ -157,10 +160,12 @@ impl Scratch {
 
     /// Starts applying a token: those that matched the token before are its candidates.
     pub(super) fn start_token(&mut self, is_first: bool) {
+        let bits = self.states.len().div_ceil(64);
         if !is_first {
             std::mem::swap(&mut self.candidates, &mut self.advanced);
         }
-        self.advanced.fill(0);
+        self.advanced.clear();
+        self.advanced.resize(bits, 0);
     }
 
     /// Notes what this search did, for the next one to start from.
@@ -185,6 +190,10 @@ impl Scratch {
     ) {
         // Counts stay under `u8::MAX` (`begin` resets them before).
         let (expected, is_final) = (expected as u8, expected == self.final_expected);
+        let lists_matched = is_final && self.lists_matched;
+        // A word's rank in each field, looked up by a posting's field bits.
+        let ranks = [Field::Name, Field::Upn, Field::Other, Field::Other].map(&rank);
+        let rank_of = |packed: u32| ranks[(packed >> FIELD_SHIFT) as usize & 3];
         let next = expected + 1;
         let Self {
             states,
@@ -197,7 +206,7 @@ impl Scratch {
             if let Some(bits) = advanced.get_mut(doc as usize / 64) {
                 *bits |= 1 << (doc % 64);
             }
-            if is_final {
+            if lists_matched {
                 matched.push(doc);
             }
         };
@@ -208,10 +217,10 @@ impl Scratch {
                 };
                 if state.progress == next {
                     // Already matched this token through another word.
-                    let current = state.current().max(rank(field_of(packed)));
+                    let current = state.current().max(rank_of(packed));
                     state.set(NO_WEAKEST, current);
                 } else if state.progress <= expected {
-                    state.set(NO_WEAKEST, rank(field_of(packed)));
+                    state.set(NO_WEAKEST, rank_of(packed));
                     state.progress = next;
                     on_advance(packed & DOC_MASK);
                 }
@@ -222,7 +231,7 @@ impl Scratch {
         // many is intersected with the candidates 64 documents at a time; otherwise a
         // document's state is the one thing read for it.
         if let PostingsIter::Dense(dense) = &postings {
-            let rank = rank(field_of(dense.posting(0)));
+            let rank = rank_of(dense.posting(0));
             for (at, (&bits, &wanted)) in dense.words.iter().zip(candidates.iter()).enumerate() {
                 let mut both = bits & wanted;
                 while both != 0 {
@@ -242,7 +251,7 @@ impl Scratch {
                 return;
             };
             if (state.progress == next || state.progress == expected)
-                && later_token_matched(state, expected, rank(field_of(packed)))
+                && later_token_matched(state, expected, rank_of(packed))
             {
                 on_advance(packed & DOC_MASK);
             }
@@ -266,15 +275,6 @@ fn later_token_matched(state: &mut DocumentState, expected: u8, rank: u8) -> boo
         true
     } else {
         false
-    }
-}
-
-/// The field a posting's word came from.
-fn field_of(packed: u32) -> Field {
-    match packed >> FIELD_SHIFT {
-        0 => Field::Name,
-        1 => Field::Upn,
-        _ => Field::Other,
     }
 }
 
@@ -325,17 +325,32 @@ impl SearchIndex {
         let whole_prefix = self.names_starting_with(normalized_query);
         // Taken out while the index's name order is read (given back below).
         let mut scratch = std::mem::take(&mut self.scratch);
-        let in_name_order = &mut scratch.in_name_order;
-        in_name_order.clear();
-        in_name_order.resize(self.by_name.len().div_ceil(64), 0);
-        // Listed once each, when they matched the last token: all tokens matched then.
-        for &doc in &scratch.matched {
-            if let Some(place) = self.place_of(doc)
-                && let Some(bits) = in_name_order.get_mut(place / 64)
-            {
-                *bits |= 1 << (place % 64);
+        let Scratch {
+            states,
+            buckets,
+            matched,
+            lists_matched,
+            advanced,
+            in_name_order,
+            ..
+        } = &mut scratch;
+        let in_name_order: &[u64] = if *lists_matched {
+            in_name_order.clear();
+            in_name_order.resize(self.by_name.len().div_ceil(64), 0);
+            // Listed once each, when they matched the last token: all tokens matched then.
+            for &doc in matched.iter() {
+                if let Some(place) = self.place_of(doc)
+                    && let Some(bits) = in_name_order.get_mut(place / 64)
+                {
+                    *bits |= 1 << (place % 64);
+                }
             }
-        }
+            in_name_order
+        } else {
+            // Numbered in name order: the documents that matched the last token are
+            // marked by their place already.
+            advanced
+        };
         for (word_index, &word) in in_name_order.iter().enumerate() {
             let mut bits = word;
             while bits != 0 {
@@ -351,12 +366,12 @@ impl SearchIndex {
                 let rank = if whole_prefix.contains(&place) {
                     RANK_WHOLE_PREFIX
                 } else {
-                    rank_if_done(&scratch.states, d, done).unwrap_or(0)
+                    rank_if_done(states, d, done).unwrap_or(0)
                 };
-                scratch.buckets[rank as usize].push(key);
+                buckets[rank as usize].push(key);
             }
         }
-        for bucket in scratch.buckets.iter_mut().rev() {
+        for bucket in buckets.iter_mut().rev() {
             out.append(bucket);
         }
         self.scratch = scratch;
