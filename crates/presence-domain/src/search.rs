@@ -17,10 +17,12 @@ mod address;
 #[cfg(test)]
 mod fixtures;
 mod fuzzy;
+mod name_order;
 mod ranking;
 mod vocabulary;
 
 use self::fuzzy::{PrefixColumns, allowed_edits, allows_typo_in_beginning, next_prefix};
+use self::name_order::NameOrder;
 use self::ranking::{Scratch, fuzzy_rank, prefix_rank};
 use self::vocabulary::{DOC_BITS, Vocabulary, VocabularyBuilder};
 use super::colleague::Colleague;
@@ -105,17 +107,8 @@ pub struct SearchIndex {
     /// Sorted words, one list for names and UPNs, one for everything else (so a
     /// one-letter query, which only looks at names, skips the rest).
     vocabularies: [Vocabulary; 2],
-    /// Document ids in display-name order (dead ones included, skipped when read).
-    by_name: Vec<u32>,
-    /// Where each document is in `by_name`.
-    name_rank: Vec<u32>,
-    /// The places in `by_name` before this hold the document of the same number (all of
-    /// them once the index is built, as it numbers documents in name order): a search
-    /// then finds a match's place without reading `by_name` or `name_rank`.
-    in_place_until: u32,
-    /// Documents added since `by_name` was last ordered; merged in before a search, so
-    /// loading many colleagues costs one sort rather than one shift per colleague.
-    unordered: Vec<u32>,
+    /// The documents in display-name order.
+    name_order: NameOrder,
     dead_documents: usize,
     scratch: Scratch,
     words_scratch: DocumentWords,
@@ -207,7 +200,7 @@ impl SearchIndex {
             names.truncate(start);
             return None;
         };
-        self.unordered.push(doc);
+        self.name_order.push(doc);
         self.documents.push(Document {
             name_start,
             name_end,
@@ -291,7 +284,8 @@ impl SearchIndex {
         tokens.truncate(MAX_TOKENS);
         if tokens.is_empty() {
             out.extend(
-                self.by_name
+                self.name_order
+                    .all()
                     .iter()
                     .filter_map(|&doc| self.keys.get(doc as usize))
                     .filter(|&&key| key != NO_KEY)
@@ -303,7 +297,6 @@ impl SearchIndex {
         let (base, applied) =
             self.scratch
                 .begin_tokens(self.documents.len(), &tokens, self.revision);
-        self.scratch.lists_matched = (self.in_place_until as usize) < self.documents.len();
         for (i, token) in tokens.iter().enumerate().skip(applied) {
             if i + 1 == tokens.len() && i > 0 {
                 self.scratch.keep_before_last();
@@ -436,7 +429,7 @@ impl SearchIndex {
     /// the new number of each old one.
     fn number_in_name_order(&mut self) -> Vec<u32> {
         self.order_by_name();
-        let by_name = std::mem::take(&mut self.by_name);
+        let by_name = self.name_order.all().to_vec();
         let mut new_document = vec![0u32; self.documents.len()];
         for (rank, &doc) in by_name.iter().enumerate() {
             new_document[doc as usize] = rank as u32;
@@ -472,68 +465,18 @@ impl SearchIndex {
                 *live = new;
             }
         }
-        self.by_name = (0..self.documents.len() as u32).collect();
-        self.name_rank = self.by_name.clone();
-        self.in_place_until = self.documents.len() as u32;
+        self.name_order.set_numbered(self.documents.len() as u32);
         new_document
     }
 
     /// Merges documents added since the last search into the name order.
     fn order_by_name(&mut self) {
-        if self.unordered.is_empty() {
-            return;
-        }
         let (documents, names) = (&self.documents, self.names.as_str());
-        let by_name_key = |&doc: &u32| (documents[doc as usize].name(names), doc);
-        self.unordered
-            .sort_unstable_by(|a, b| by_name_key(a).cmp(&by_name_key(b)));
-        let mut merged = Vec::with_capacity(self.by_name.len() + self.unordered.len());
-        let (mut old, mut new) = (
-            self.by_name.iter().peekable(),
-            self.unordered.iter().peekable(),
-        );
-        loop {
-            let next = match (old.peek(), new.peek()) {
-                (Some(a), Some(b)) if by_name_key(a) <= by_name_key(b) => old.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => new.next(),
-                (Some(_), None) => old.next(),
-                (None, None) => break,
-            };
-            merged.extend(next.copied());
-        }
-        self.by_name = merged;
-        self.unordered.clear();
-        self.name_rank.clear();
-        self.name_rank.resize(self.documents.len(), u32::MAX);
-        for (rank, &doc) in self.by_name.iter().enumerate() {
-            self.name_rank[doc as usize] = rank as u32;
-        }
-        self.in_place_until = self
-            .by_name
-            .iter()
-            .enumerate()
-            .position(|(place, &doc)| place != doc as usize)
-            .unwrap_or(self.by_name.len()) as u32;
-    }
-
-    /// The place in name order of `doc` (ordered).
-    fn place_of(&self, doc: u32) -> Option<usize> {
-        if doc < self.in_place_until {
-            Some(doc as usize)
-        } else {
-            self.name_rank
+        self.name_order.settle(|doc| {
+            documents
                 .get(doc as usize)
-                .map(|&place| place as usize)
-        }
-    }
-
-    /// The document at `place` in name order.
-    fn document_at(&self, place: usize) -> Option<u32> {
-        if place < self.in_place_until as usize {
-            Some(place as u32)
-        } else {
-            self.by_name.get(place).copied()
-        }
+                .map_or("", |document| document.name(names))
+        });
     }
 }
 
@@ -862,6 +805,56 @@ mod tests {
                 );
             }
             assert!(!a.is_empty(), "{query:?} finds someone");
+        }
+    }
+
+    #[test]
+    fn a_changed_directory_lists_in_the_order_a_new_build_would() {
+        let mut directory = crowded_directory();
+        let mut index =
+            SearchIndex::build(directory.iter().enumerate().map(|(n, c)| (n as u32, c)));
+        // Renamed (names of their own, before, among and after the others), removed.
+        for (n, key) in (0..directory.len()).step_by(97).enumerate() {
+            let colleague = &mut directory[key];
+            let given = ["aaron", "maria", "zed", "lars"][n % 4];
+            colleague.display_name = format!("{given} {}{n}", colleague.display_name);
+            index.insert(key as u32, colleague);
+        }
+        let removed: Vec<u32> = (5..directory.len() as u32).step_by(89).collect();
+        for &key in &removed {
+            index.remove(key);
+        }
+        let mut fresh = SearchIndex::build(
+            directory
+                .iter()
+                .enumerate()
+                .map(|(n, c)| (n as u32, c))
+                .filter(|(n, _)| !removed.contains(n)),
+        );
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for query in [
+            "",
+            "a",
+            "m",
+            "ma",
+            "maria",
+            "maria r",
+            "zed",
+            "lars",
+            "sales",
+            "+39 02 555",
+            "maria sales",
+            "manager",
+            "rossi",
+        ] {
+            index.search(query, &mut a, |_| ["", ""]);
+            fresh.search(query, &mut b, |_| ["", ""]);
+            assert!(
+                a == b,
+                "{query:?}: {} found, {} by a new build",
+                a.len(),
+                b.len()
+            );
         }
     }
 

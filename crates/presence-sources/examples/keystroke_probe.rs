@@ -1,6 +1,6 @@
 //! Times single queries over the simulated 100,000 (or `USERS`), with the result size:
 //! `cargo run --release -p presence-sources --example keystroke_probe -- "+39" mari`
-//! (`REPEAT` times each, 25 by default).
+//! (`REPEAT` times each, 25 by default; `CHANGED=N` re-inserts N colleagues first).
 // An example: an `expect` ends it with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -29,6 +29,15 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(25);
+    // `CHANGED=N`: N colleagues changed since the index was built (a live directory),
+    // which takes the documents out of name order.
+    let changed: usize = std::env::var("CHANGED")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    for (key, colleague) in directory.iter().enumerate().take(changed) {
+        index.insert(key as u32, colleague);
+    }
     let mut out = Vec::new();
     for query in std::env::args().skip(1) {
         let mut samples: Vec<Duration> = (0..repeat)

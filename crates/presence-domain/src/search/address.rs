@@ -44,7 +44,7 @@ impl SearchIndex {
                 .is_some_and(|(_, d)| folded_starts_with(d, domain)),
             None => folded_starts_with(address, query),
         };
-        for &doc in &self.by_name {
+        for &doc in self.name_order.all() {
             let Some(&key) = self.keys.get(doc as usize) else {
                 continue;
             };

@@ -3,6 +3,7 @@
 //! without sorting.
 
 use super::fuzzy::EditRows;
+use super::name_order::set_bits;
 use super::vocabulary::PostingsIter;
 use super::{DOC_MASK, FIELD_SHIFT, Field, MAX_TOKENS, NO_KEY, SearchIndex};
 
@@ -47,20 +48,15 @@ pub(super) struct Scratch {
     /// Rows of the typo distance table.
     pub(super) edit_rows: EditRows,
     buckets: [Vec<u32>; RANKS],
-    /// `expected` of the query's last token: documents that match it are listed in
-    /// `matched`, so a narrow result is collected without walking every document.
-    final_expected: u32,
-    matched: Vec<u32>,
-    /// Whether `matched` is kept: not while documents are numbered in name order, when
-    /// `advanced` already marks the matches by their place.
-    pub(super) lists_matched: bool,
     /// The documents (a bit each, by number) that matched the token being applied, and
     /// those that matched every token before it: a word held by many documents is
-    /// intersected with these 64 at a time.
+    /// intersected with these 64 at a time. After the last token, `advanced` holds the
+    /// result.
     advanced: Vec<u64>,
     candidates: Vec<u64>,
-    /// The matched documents, a bit each, by their place in name order.
-    in_name_order: Vec<u64>,
+    /// The matches among documents added since the build, a bit each by their place in
+    /// the name order of those (see [`NameOrder`](super::name_order::NameOrder)).
+    later_matches: Vec<u64>,
     /// What the last search leaves for the next one while typing goes on.
     carried: CarriedOver,
 }
@@ -82,8 +78,8 @@ struct CarriedOver {
 }
 
 impl Scratch {
-    /// Starts a search over `documents` with `tokens` tokens; returns the generation base.
-    pub(super) fn begin(&mut self, documents: usize, tokens: usize) -> u32 {
+    /// Starts a search over `documents`; returns the generation base.
+    fn begin(&mut self, documents: usize) -> u32 {
         // Every search takes the same span, so no count left by an earlier search (with
         // more tokens) can equal a count of this one.
         // Every few dozen searches the counts wrap: all are reset (a pass over the
@@ -98,10 +94,7 @@ impl Scratch {
         self.states.resize(documents, DocumentState::default());
         self.advanced.clear();
         self.advanced.resize(documents.div_ceil(64), 0);
-        let base = u32::from(self.generation_base);
-        self.final_expected = base + tokens.min(MAX_TOKENS).saturating_sub(1) as u32;
-        self.matched.clear();
-        base
+        u32::from(self.generation_base)
     }
 
     /// Starts a search of `tokens` over `documents` (the index at `revision`): returns
@@ -135,12 +128,9 @@ impl Scratch {
             0
         };
         if applied == 0 {
-            return (self.begin(documents, tokens.len()), 0);
+            return (self.begin(documents), 0);
         }
-        let base = carried.base;
-        self.final_expected = base + tokens.len().saturating_sub(1) as u32;
-        self.matched.clear();
-        (base, applied)
+        (carried.base, applied)
     }
 
     /// Forgets what the last search left (a test compares with searches from scratch).
@@ -189,15 +179,13 @@ impl Scratch {
         rank: impl Fn(Field) -> u8,
     ) {
         // Counts stay under `u8::MAX` (`begin` resets them before).
-        let (expected, is_final) = (expected as u8, expected == self.final_expected);
-        let lists_matched = is_final && self.lists_matched;
+        let expected = expected as u8;
         // A word's rank in each field, looked up by a posting's field bits.
         let ranks = [Field::Name, Field::Upn, Field::Other, Field::Other].map(&rank);
         let rank_of = |packed: u32| ranks[(packed >> FIELD_SHIFT) as usize & 3];
         let next = expected + 1;
         let Self {
             states,
-            matched,
             advanced,
             candidates,
             ..
@@ -205,9 +193,6 @@ impl Scratch {
         let mut on_advance = |doc: u32| {
             if let Some(bits) = advanced.get_mut(doc as usize / 64) {
                 *bits |= 1 << (doc % 64);
-            }
-            if lists_matched {
-                matched.push(doc);
             }
         };
         if is_first {
@@ -279,17 +264,17 @@ fn later_token_matched(state: &mut DocumentState, expected: u8, rank: u8) -> boo
 }
 
 impl SearchIndex {
-    /// The places in name order of the names that start with `prefix` (a run of it:
-    /// names are sorted).
-    fn names_starting_with(&self, prefix: &str) -> std::ops::Range<usize> {
-        let name_at = |place: usize| {
-            self.document_at(place)
-                .and_then(|doc| self.documents.get(doc as usize))
+    /// The numbered documents (in name order by number) whose names start with
+    /// `prefix`: a run of them, as names are sorted.
+    fn numbered_names_starting_with(&self, prefix: &str) -> std::ops::Range<usize> {
+        let name_at = |doc: usize| {
+            self.documents
+                .get(doc)
                 .map_or("", |document| document.name(&self.names))
         };
-        let count = self.by_name.len();
-        let start = first_place(0..count, |place| name_at(place) >= prefix);
-        let end = first_place(start..count, |place| !name_at(place).starts_with(prefix));
+        let count = self.name_order.numbered() as usize;
+        let start = first_place(0..count, |doc| name_at(doc) >= prefix);
+        let end = first_place(start..count, |doc| !name_at(doc).starts_with(prefix));
         start..end
     }
 }
@@ -316,65 +301,88 @@ fn rank_if_done(states: &[DocumentState], doc: usize, done: u32) -> Option<u8> {
 }
 
 impl SearchIndex {
-    /// Writes the documents that matched every token (progress `done`) into `out`, best
-    /// rank first and in name order within a rank. The matched documents are marked in a
-    /// bit set by their place in name order, then read back in that order: the cost
-    /// follows the matches, not the directory.
+    /// Writes the documents that matched every token (progress `done`, marked in
+    /// `advanced`) into `out`, best rank first and in name order within a rank. The
+    /// numbered documents are walked by number, which is their name order; the matches
+    /// among later ones are merged in where they fall. The cost follows the matches, not
+    /// the directory.
     pub(super) fn collect_ranked(&mut self, done: u32, normalized_query: &str, out: &mut Vec<u32>) {
-        // Names are sorted: those that start with the query are a run of the name order.
-        let whole_prefix = self.names_starting_with(normalized_query);
-        // Taken out while the index's name order is read (given back below).
-        let mut scratch = std::mem::take(&mut self.scratch);
+        // Names are sorted: those that start with the query are a run of the order.
+        let whole_prefix = self.numbered_names_starting_with(normalized_query);
+        let numbered = self.name_order.numbered() as usize;
         let Scratch {
             states,
             buckets,
-            matched,
-            lists_matched,
             advanced,
-            in_name_order,
+            later_matches,
             ..
-        } = &mut scratch;
-        let in_name_order: &[u64] = if *lists_matched {
-            in_name_order.clear();
-            in_name_order.resize(self.by_name.len().div_ceil(64), 0);
-            // Listed once each, when they matched the last token: all tokens matched then.
-            for &doc in matched.iter() {
-                if let Some(place) = self.place_of(doc)
-                    && let Some(bits) = in_name_order.get_mut(place / 64)
-                {
-                    *bits |= 1 << (place % 64);
-                }
-            }
-            in_name_order
-        } else {
-            // Numbered in name order: the documents that matched the last token are
-            // marked by their place already.
-            advanced
-        };
-        for (word_index, &word) in in_name_order.iter().enumerate() {
-            let mut bits = word;
-            while bits != 0 {
-                let place = word_index * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let Some(doc) = self.document_at(place) else {
-                    continue;
-                };
-                let d = doc as usize;
-                let Some(&key) = self.keys.get(d).filter(|&&key| key != NO_KEY) else {
-                    continue;
-                };
-                let rank = if whole_prefix.contains(&place) {
-                    RANK_WHOLE_PREFIX
-                } else {
-                    rank_if_done(states, d, done).unwrap_or(0)
-                };
-                buckets[rank as usize].push(key);
+        } = &mut self.scratch;
+
+        // The later documents that matched, by their place among the later ones.
+        later_matches.clear();
+        later_matches.resize(self.name_order.later().len().div_ceil(64), 0);
+        let from = numbered / 64;
+        let later_docs = set_bits(advanced.get(from..).unwrap_or_default())
+            .map(|bit| from * 64 + bit)
+            .skip_while(|&doc| doc < numbered);
+        for doc in later_docs {
+            if let Some(place) = self.name_order.later_place(doc as u32)
+                && let Some(bits) = later_matches.get_mut(place / 64)
+            {
+                *bits |= 1 << (place % 64);
             }
         }
-        for bucket in buckets.iter_mut().rev() {
+        let later = self.name_order.later();
+        let mut later_in_order = set_bits(later_matches)
+            .filter_map(|place| later.get(place))
+            .peekable();
+
+        let (keys, documents, names) = (&self.keys, &self.documents, self.names.as_str());
+        let mut file = |doc: usize, is_whole_prefix: bool| {
+            let Some(&key) = keys.get(doc).filter(|&&key| key != NO_KEY) else {
+                return;
+            };
+            let rank = if is_whole_prefix {
+                RANK_WHOLE_PREFIX
+            } else {
+                rank_if_done(states, doc, done).unwrap_or(0)
+            };
+            buckets[rank as usize].push(key);
+        };
+        let starts_with_query = |doc: u32| {
+            documents
+                .get(doc as usize)
+                .is_some_and(|d| d.name(names).starts_with(normalized_query))
+        };
+        let next_before = |later: Option<&&(u32, u32)>| later.map_or(usize::MAX, |l| l.0 as usize);
+        let mut later_before = next_before(later_in_order.peek());
+        let numbered_words = advanced.get(..numbered.div_ceil(64)).unwrap_or_default();
+        for (at, &word) in numbered_words.iter().enumerate() {
+            let mut bits = word;
+            if (at + 1) * 64 > numbered {
+                // The last word: later documents' bits are not of this walk.
+                bits &= (1u64 << (numbered % 64)) - 1;
+            }
+            while bits != 0 {
+                let doc = at * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                // Later documents that sort before this one come first.
+                while later_before <= doc {
+                    if let Some(&&(_, later_doc)) = later_in_order.peek() {
+                        file(later_doc as usize, starts_with_query(later_doc));
+                    }
+                    later_in_order.next();
+                    later_before = next_before(later_in_order.peek());
+                }
+                file(doc, whole_prefix.contains(&doc));
+            }
+        }
+        for &(_, later_doc) in later_in_order {
+            file(later_doc as usize, starts_with_query(later_doc));
+        }
+        for bucket in self.scratch.buckets.iter_mut().rev() {
             out.append(bucket);
         }
-        self.scratch = scratch;
     }
 }
 
