@@ -11,7 +11,8 @@
 //! Pure data structure: it never touches the UI or the network.
 //!
 //! Here: the index and its documents. The word store is in `vocabulary`, ranking in
-//! `ranking`, typo tolerance in `fuzzy`, queries with '@' in `address`.
+//! `ranking`, the documents' name order in `name_order`, typo tolerance in `fuzzy`,
+//! queries with '@' in `address`.
 
 mod address;
 #[cfg(test)]

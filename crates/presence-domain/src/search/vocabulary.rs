@@ -12,7 +12,10 @@
 //! A posting is a `u32` whose low [`DOC_BITS`] bits number the document (the rest are
 //! the caller's). Frozen postings are sorted by document and stored as LEB128 varints of
 //! the gaps between them, document bits first: documents holding a common word are
-//! close together, so most gaps take one byte.
+//! close together, so most gaps take one byte. A frozen word held by many documents
+//! (a department, a title, a phone group) is kept as a bit set of its documents too,
+//! when that takes at most twice its varints: a query word after the first intersects
+//! it with the documents still in the running 64 at a time.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
