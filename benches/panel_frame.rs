@@ -118,11 +118,23 @@ fn frame_time(c: &mut Criterion) {
     // threads get the time between frames, as they would in the app.
     let started = Instant::now();
     let mut load_frames = Vec::new();
+    // The slowest frames, with when they came (ms since the start) and the load's phase.
+    let mut timeline: Vec<(Duration, u128, &str)> = Vec::new();
     let (mut first_page, mut searchable) = (None, None);
     while !(harness.state().model.is_live() && harness.state().model.len() == users) {
         let frame_started = Instant::now();
         harness.step();
         load_frames.push(frame_started.elapsed());
+        let phase = match (first_page, searchable) {
+            (None, _) => "before the first page",
+            (Some(_), None) => "loading",
+            (Some(_), Some(_)) => "going live",
+        };
+        timeline.push((
+            frame_started.elapsed(),
+            frame_started.duration_since(started).as_millis(),
+            phase,
+        ));
         let model = &harness.state().model;
         if first_page.is_none() && (model.loading_progress().is_some() || !model.is_empty()) {
             first_page = Some(started.elapsed());
@@ -149,6 +161,11 @@ fn frame_time(c: &mut Criterion) {
         load_frames[load_frames.len() * 99 / 100],
         load_frames[load_frames.len() - 1],
         over_16ms
+    );
+    timeline.sort_by(|a, b| b.0.cmp(&a.0));
+    println!(
+        "slowest frames while loading (time, at ms, phase): {:?}",
+        &timeline[..timeline.len().min(3)]
     );
     let first_page = first_page.expect("a first page");
     let searchable = searchable.expect("a searchable list");

@@ -171,7 +171,13 @@ impl PanelApp {
         loop {
             match self.model.poll_background_load() {
                 LoadProgress::Ready => {}
-                LoadProgress::Loaded => has_finished_bulk_load = true,
+                LoadProgress::Loaded => {
+                    // This frame lays out the whole directory for the first time: the
+                    // events after it wait for the next.
+                    has_finished_bulk_load = true;
+                    self.pending_events = true;
+                    break;
+                }
                 LoadProgress::Waiting => {
                     self.is_waiting_for_load = true;
                     break;

@@ -439,6 +439,7 @@ impl FrozenWords {
         self.text.push_str(word);
         self.word_ends.push(self.text.len() as u32);
         postings.sort_unstable_by_key(|&p| document_first(p));
+        let start = self.postings.len();
         let mut previous = 0;
         for &posting in postings.iter() {
             let value = document_first(posting);
@@ -446,7 +447,9 @@ impl FrozenWords {
             previous = value;
         }
         self.posting_ends.push(self.postings.len() as u32);
-        let dense = self.dense_of_last();
+        let word = self.word_ends.len() - 1;
+        let encoded_bytes = self.postings.len() - start;
+        let dense = DenseWord::of(word as u32, postings.iter().copied(), encoded_bytes);
         self.keep_dense(dense);
     }
 
