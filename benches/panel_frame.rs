@@ -162,7 +162,7 @@ fn frame_time(c: &mut Criterion) {
         load_frames[load_frames.len() - 1],
         over_16ms
     );
-    timeline.sort_by(|a, b| b.0.cmp(&a.0));
+    timeline.sort_by_key(|frame| std::cmp::Reverse(frame.0));
     println!(
         "slowest frames while loading (time, at ms, phase): {:?}",
         &timeline[..timeline.len().min(3)]
