@@ -82,6 +82,34 @@ impl<'a> DenseBits<'a> {
     }
 }
 
+/// Sets the bits of `postings`' documents in `bits`, all of whose postings have `tag`
+/// (the first posting's, when `None`); `None` when one has another tag, or the set
+/// would pass [`DENSE_BYTES_PER_VARINT_BYTE`] times `encoded_bytes`.
+fn add_postings(
+    bits: &mut Vec<u64>,
+    tag: &mut Option<u32>,
+    postings: impl Iterator<Item = u32>,
+    encoded_bytes: usize,
+) -> Option<()> {
+    let most_words = DENSE_BYTES_PER_VARINT_BYTE * encoded_bytes / 8;
+    for posting in postings {
+        let posting_tag = posting >> DOC_BITS;
+        if *tag.get_or_insert(posting_tag) != posting_tag {
+            return None;
+        }
+        let doc = (posting & DOC_MASK) as usize;
+        let at = doc / 64;
+        if at >= bits.len() {
+            if at >= most_words {
+                return None;
+            }
+            bits.resize(at + 1, 0);
+        }
+        bits[at] |= 1 << (doc % 64);
+    }
+    Some(())
+}
+
 /// Words whose postings take at least this many bytes may also be kept as a bit set.
 const MIN_DENSE_BYTES: usize = 1024;
 /// A word is kept as a bit set too when the bit set takes at most this many times the
@@ -106,24 +134,8 @@ impl DenseWord {
         if encoded_bytes < MIN_DENSE_BYTES {
             return None;
         }
-        let most_words = DENSE_BYTES_PER_VARINT_BYTE * encoded_bytes / 8;
-        let mut tag = None;
-        let mut bits: Vec<u64> = Vec::new();
-        for posting in postings {
-            let posting_tag = posting >> DOC_BITS;
-            if *tag.get_or_insert(posting_tag) != posting_tag {
-                return None;
-            }
-            let doc = (posting & DOC_MASK) as usize;
-            let at = doc / 64;
-            if at >= bits.len() {
-                if at >= most_words {
-                    return None;
-                }
-                bits.resize(at + 1, 0);
-            }
-            bits[at] |= 1 << (doc % 64);
-        }
+        let (mut bits, mut tag) = (Vec::new(), None);
+        add_postings(&mut bits, &mut tag, postings, encoded_bytes)?;
         Some(Self {
             word,
             tag: tag?,
@@ -141,22 +153,8 @@ impl DenseWord {
     /// This set with the documents of `more` too (`None` when they have another tag, or
     /// the set grows too large beside `encoded_bytes`).
     fn with(&self, more: &[u32], encoded_bytes: usize) -> Option<Self> {
-        let most_words = DENSE_BYTES_PER_VARINT_BYTE * encoded_bytes / 8;
-        let mut bits = self.bits.to_vec();
-        for &posting in more {
-            if posting >> DOC_BITS != self.tag {
-                return None;
-            }
-            let doc = (posting & DOC_MASK) as usize;
-            let at = doc / 64;
-            if at >= bits.len() {
-                if at >= most_words {
-                    return None;
-                }
-                bits.resize(at + 1, 0);
-            }
-            bits[at] |= 1 << (doc % 64);
-        }
+        let (mut bits, mut tag) = (self.bits.to_vec(), Some(self.tag));
+        add_postings(&mut bits, &mut tag, more.iter().copied(), encoded_bytes)?;
         Some(Self {
             bits: bits.into_boxed_slice(),
             ..*self
