@@ -76,22 +76,44 @@ impl BackgroundLoad {
         std::thread::Builder::new()
             .name("directory-load".into())
             .spawn(move || {
-                let mut builder = DirectoryBuilder::new(total, max_colleagues, listing);
-                // A closed queue without `Finish` is a cancelled load: nothing is sent.
-                while let Ok(step) = step_rx.recv() {
-                    match step {
-                        LoadStep::Page(colleagues) => {
-                            for colleague in colleagues {
-                                builder.add(colleague);
-                            }
-                        }
-                        LoadStep::Finish => {
-                            // The model may have given up meanwhile.
-                            let _ = loaded_tx.send(Box::new(builder.finish()));
+                std::thread::scope(|scope| {
+                    // The search index is built on a second thread, from the colleagues
+                    // as this one numbers them: the two halves of the work overlap.
+                    let (index_tx, index_rx) = sync_channel(QUEUED_PAGES);
+                    let indexer = std::thread::Builder::new()
+                        .name("directory-index".into())
+                        .spawn_scoped(scope, move || build_index(&index_rx));
+                    let indexer = match indexer {
+                        Ok(indexer) => indexer,
+                        Err(err) => {
+                            // Nothing is sent: the model lists again.
+                            tracing::error!(%err, "cannot start the directory's index thread");
                             return;
                         }
+                    };
+                    let mut builder =
+                        DirectoryBuilder::new(total, max_colleagues, listing, index_tx);
+                    // A closed queue without `Finish` is a cancelled load: nothing is sent.
+                    while let Ok(step) = step_rx.recv() {
+                        match step {
+                            LoadStep::Page(colleagues) => {
+                                for colleague in colleagues {
+                                    builder.add(colleague);
+                                }
+                                builder.send_to_index(false);
+                            }
+                            LoadStep::Finish => {
+                                builder.send_to_index(true);
+                                let index = indexer.join().ok().flatten();
+                                if let Some(index) = index {
+                                    // The model may have given up meanwhile.
+                                    let _ = loaded_tx.send(Box::new(builder.finish(index)));
+                                }
+                                return;
+                            }
+                        }
                     }
-                }
+                });
             })?;
         Ok(Self {
             steps,
@@ -168,26 +190,58 @@ impl BackgroundLoad {
     }
 }
 
-/// Builds the rows, the UPN lookup and the index of a listing, with the model's rules:
-/// colleagues are sanitised, a UPN listed twice keeps its last entry, and no more than
-/// the model's bound are kept.
+/// A page of colleagues for the index thread, under their row keys; `Finish` asks for
+/// the index (a queue closed without it is a cancelled load).
+enum IndexStep {
+    Page(Vec<(u32, Colleague)>),
+    Finish,
+}
+
+/// The index thread: files each colleague under its row key (a later entry for the same
+/// key replaces the earlier), and builds the index once asked to.
+fn build_index(steps: &Receiver<IndexStep>) -> Option<SearchIndex> {
+    let mut index = SearchIndexBuilder::new();
+    while let Ok(step) = steps.recv() {
+        match step {
+            IndexStep::Page(colleagues) => {
+                for (key, colleague) in &colleagues {
+                    index.insert(*key, colleague);
+                }
+            }
+            IndexStep::Finish => return Some(index.finish()),
+        }
+    }
+    None
+}
+
+/// Builds the rows and the UPN lookup of a listing, with the model's rules: colleagues
+/// are sanitised, a UPN listed twice keeps its last entry, and no more than the model's
+/// bound are kept. What goes into the index is sent to the index thread.
 struct DirectoryBuilder {
     rows: Vec<Row>,
     shared: SharedStrings,
     row_of_upn: RowsByUpn,
-    index: SearchIndexBuilder,
+    to_index: SyncSender<IndexStep>,
+    /// Colleagues for the index thread, sent a page at a time.
+    for_index: Vec<(u32, Colleague)>,
     refused_entries: u64,
     max_colleagues: usize,
     listing: u32,
 }
 
 impl DirectoryBuilder {
-    fn new(total: usize, max_colleagues: usize, listing: u32) -> Self {
+    fn new(
+        total: usize,
+        max_colleagues: usize,
+        listing: u32,
+        to_index: SyncSender<IndexStep>,
+    ) -> Self {
         Self {
             rows: Vec::with_capacity(total.min(max_colleagues)),
             shared: SharedStrings::default(),
             row_of_upn: RowsByUpn::with_capacity(total.min(max_colleagues)),
-            index: SearchIndexBuilder::new(),
+            to_index,
+            for_index: Vec::new(),
             refused_entries: 0,
             max_colleagues,
             listing,
@@ -202,13 +256,12 @@ impl DirectoryBuilder {
         let packed = PackedColleague::new(&colleague, &mut self.shared);
         match self.row_of_upn.get(&self.rows, &colleague.upn) {
             Some(row_key) => {
-                self.index.insert(row_key, &colleague);
                 self.rows[row_key as usize].colleague = packed;
+                self.for_index.push((row_key, colleague));
             }
             None if self.rows.len() >= self.max_colleagues => self.refused_entries += 1,
             None => {
                 let row_key = self.rows.len() as u32;
-                self.index.insert(row_key, &colleague);
                 self.rows.push(Row {
                     colleague: packed,
                     presence: None,
@@ -216,11 +269,24 @@ impl DirectoryBuilder {
                     listing: self.listing,
                 });
                 self.row_of_upn.insert(&self.rows, row_key);
+                self.for_index.push((row_key, colleague));
             }
         }
     }
 
-    fn finish(self) -> LoadedDirectory {
+    /// Sends the colleagues added since to the index thread, and asks for the index
+    /// when `is_last`. (A gone index thread is found when it is joined.)
+    fn send_to_index(&mut self, is_last: bool) {
+        if !self.for_index.is_empty() {
+            let page = std::mem::take(&mut self.for_index);
+            let _ = self.to_index.send(IndexStep::Page(page));
+        }
+        if is_last {
+            let _ = self.to_index.send(IndexStep::Finish);
+        }
+    }
+
+    fn finish(self, index: SearchIndex) -> LoadedDirectory {
         if self.refused_entries > 0 && self.rows.len() >= self.max_colleagues {
             tracing::warn!(
                 max = self.max_colleagues,
@@ -232,7 +298,7 @@ impl DirectoryBuilder {
             rows: self.rows,
             shared: self.shared,
             row_of_upn: self.row_of_upn,
-            index: self.index.finish(),
+            index,
             refused_entries: self.refused_entries,
         }
     }
