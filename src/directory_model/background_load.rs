@@ -25,6 +25,9 @@ pub(super) const BACKGROUND_FROM_COLLEAGUES: usize = 2_000;
 /// them).
 const QUEUED_PAGES: usize = 16;
 
+/// Pages queued for the index thread at most: few, as each holds its colleagues whole.
+const QUEUED_INDEX_PAGES: usize = 2;
+
 /// What the loader built: the model's directory, without presence.
 pub(super) struct LoadedDirectory {
     pub(super) rows: Vec<Row>,
@@ -79,7 +82,7 @@ impl BackgroundLoad {
                 std::thread::scope(|scope| {
                     // The search index is built on a second thread, from the colleagues
                     // as this one numbers them: the two halves of the work overlap.
-                    let (index_tx, index_rx) = sync_channel(QUEUED_PAGES);
+                    let (index_tx, index_rx) = sync_channel(QUEUED_INDEX_PAGES);
                     let indexer = std::thread::Builder::new()
                         .name("directory-index".into())
                         .spawn_scoped(scope, move || build_index(&index_rx));
