@@ -1,7 +1,9 @@
 //! A whole directory listing built off the UI thread. The rows, the UPN lookup and the
 //! search index of a large company take a few hundred milliseconds to build: on the UI
 //! thread that would be as many late frames. The model hands each page to a loader
-//! thread as it arrives and takes the finished directory over in one move.
+//! thread as it arrives and takes the finished directory over in one move. The loader
+//! makes the rows and the UPN lookup, and passes each page on, under its row keys, to an
+//! index thread that builds the search index meanwhile.
 //!
 //! Used for a first listing (the model holds no one yet) of a large directory; later
 //! listings and changes touch few rows and are applied in place.
