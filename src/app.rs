@@ -931,6 +931,7 @@ impl PanelApp {
     fn frame_logic(&mut self, ctx: &egui::Context) {
         self.events_last_frame = self.drain_events(EVENT_BUDGET);
         let is_index_untidy = self.model.tidy_index();
+        let is_compacting = self.model.step_compaction();
         self.log_startup_milestones();
         if let Some(answers) = self.probe.as_mut().and_then(ProbeHandle::try_answers) {
             self.probe = None;
@@ -951,7 +952,7 @@ impl PanelApp {
         }
         if self.pending_events || is_index_untidy {
             ctx.request_repaint();
-        } else if self.is_waiting_for_load {
+        } else if self.is_waiting_for_load || is_compacting {
             ctx.request_repaint_after(LOAD_POLL);
         } else {
             // Time in state and the reconnect countdown move on their own.

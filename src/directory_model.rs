@@ -6,6 +6,7 @@
 //! snapshot is authoritative; presence for someone not yet in the directory waits for
 //! them; nothing is shown as live unless the link is live and its source is live.
 
+mod background_compaction;
 mod background_load;
 mod rows_by_upn;
 mod sanitize;
@@ -18,6 +19,7 @@ use presence_domain::packed_colleague::{ColleagueRef, PackedColleague, SharedStr
 use presence_domain::search::{SearchIndex, SearchIndexBuilder};
 use presence_domain::{Colleague, HeldPresence, Presence, SourceHealth, SourceState, Technology};
 
+use self::background_compaction::{BackgroundCompaction, CompactionStep};
 use self::background_load::{
     BACKGROUND_FROM_COLLEAGUES, BackgroundLoad, LoadPoll, LoadedDirectory,
 };
@@ -83,6 +85,8 @@ pub struct DirectoryModel {
     index: SearchIndex,
     /// A large first listing being built off the UI thread.
     load: Option<BackgroundLoad>,
+    /// The rows and index of a large directory being compacted off the UI thread.
+    compaction: Option<BackgroundCompaction>,
     live_rows: usize,
     listing: u32,
     connection: Option<ConnectionState>,
@@ -123,6 +127,7 @@ impl DirectoryModel {
             orphans: HashMap::new(),
             index: SearchIndex::default(),
             load: None,
+            compaction: None,
             live_rows: 0,
             listing: 0,
             connection: None,
@@ -440,6 +445,9 @@ impl DirectoryModel {
             return;
         };
         let key = colleague.upn_key();
+        if let Some(compaction) = &mut self.compaction {
+            compaction.note_changed(&key);
+        }
         let listing = self.listing;
         match self.row_of_upn.get(&self.rows, &key) {
             Some(row_key) => {
@@ -477,6 +485,9 @@ impl DirectoryModel {
     }
 
     fn remove(&mut self, upn: &str) {
+        if let Some(compaction) = &mut self.compaction {
+            compaction.note_changed(&upn_key(upn));
+        }
         if let Some(row_key) = self.row_of_upn.remove(&self.rows, upn) {
             let row = &mut self.rows[row_key as usize];
             row.is_alive = false;
@@ -526,9 +537,25 @@ impl DirectoryModel {
         let are_rows_wasted = dead >= 1_000 && dead * 4 >= self.rows.len();
         // Changed colleagues leave their old entry in the index too.
         let is_index_wasted = self.index.dead_len() >= 1_000 && self.index.dead_ratio() >= 0.25;
-        if !are_rows_wasted && !is_index_wasted {
+        if !are_rows_wasted && !is_index_wasted || self.compaction.is_some() {
             return;
         }
+        if self.live_rows >= BACKGROUND_FROM_COLLEAGUES && self.load.is_none() {
+            match BackgroundCompaction::start(self.live_rows, self.max_colleagues, self.listing) {
+                Ok(compaction) => {
+                    self.compaction = Some(compaction);
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!("cannot start the compaction thread ({error}); compacting now");
+                }
+            }
+        }
+        self.compact_now();
+    }
+
+    /// Rebuilds the rows and the index from the live rows, here and now.
+    fn compact_now(&mut self) {
         // Repacked with new shared strings, which drops those no one uses any more.
         let old_shared = std::mem::take(&mut self.shared);
         let mut index = SearchIndexBuilder::new();
@@ -549,6 +576,92 @@ impl DirectoryModel {
         self.index = index.finish();
         self.rows = rows;
         self.directory_revision += 1;
+    }
+
+    /// Goes on with a compaction under way, if any (a slice of rows a frame, then the
+    /// new directory's taking over); true while one is under way.
+    pub fn step_compaction(&mut self) -> bool {
+        let Some(compaction) = &mut self.compaction else {
+            return false;
+        };
+        let (rows, shared) = (&self.rows, &self.shared);
+        let step = compaction.step(rows.len(), |key| {
+            rows.get(key)
+                .filter(|row| row.is_alive)
+                .map(|row| row.colleague.read(shared).unpack())
+        });
+        match step {
+            CompactionStep::Going => true,
+            CompactionStep::Built(directory, copied, changed) => {
+                self.compaction = None;
+                self.take_compacted(*directory, &copied, changed);
+                false
+            }
+            CompactionStep::Failed => {
+                // Tried again after the next change.
+                self.compaction = None;
+                tracing::error!("the compaction thread stopped without a directory");
+                false
+            }
+        }
+    }
+
+    /// Takes over a compacted directory: row `i` of it is old row `copied[i]`, and the
+    /// colleagues in `changed` are taken from the old rows again.
+    fn take_compacted(
+        &mut self,
+        directory: LoadedDirectory,
+        copied: &[u32],
+        changed: std::collections::HashSet<String>,
+    ) {
+        if directory.rows.len() != copied.len() {
+            // Not what was copied (nothing should drop a live row): kept as it was.
+            tracing::error!(
+                built = directory.rows.len(),
+                copied = copied.len(),
+                "a compaction built another directory than it was given; not taken"
+            );
+            return;
+        }
+        let mut old_rows = std::mem::replace(&mut self.rows, directory.rows);
+        let old_shared = std::mem::replace(&mut self.shared, directory.shared);
+        let old_row_of_upn = std::mem::replace(&mut self.row_of_upn, directory.row_of_upn);
+        let old_index = std::mem::replace(&mut self.index, directory.index);
+        self.live_rows = directory.live_rows;
+        // Presence moves over: the old rows are dropped after.
+        for (row, &old) in self.rows.iter_mut().zip(copied) {
+            if let Some(old) = old_rows.get_mut(old as usize) {
+                row.presence = old.presence.take();
+                row.listing = old.listing;
+            }
+        }
+        for upn in changed {
+            let old_key = old_row_of_upn.get(&old_rows, &upn);
+            match old_key.and_then(|key| old_rows.get_mut(key as usize)) {
+                Some(old) => {
+                    self.upsert(old.colleague.read(&old_shared).unpack());
+                    if let Some(key) = self.row_of_upn.get(&self.rows, &upn) {
+                        let row = &mut self.rows[key as usize];
+                        // Still held by the old row unless it was copied (and moved).
+                        if let Some(presence) = old.presence.take() {
+                            row.presence = Some(presence);
+                        }
+                        row.listing = old.listing;
+                    }
+                }
+                None => self.remove(&upn),
+            }
+        }
+        self.directory_revision += 1;
+        self.presence_revision += 1;
+        // Freeing a whole directory takes a while: not on the UI thread.
+        let old = (old_rows, old_shared, old_row_of_upn, old_index);
+        if let Err(error) = std::thread::Builder::new()
+            .name("free-old-directory".into())
+            .spawn(move || drop(old))
+        {
+            tracing::debug!("freeing the old directory here ({error})");
+        }
     }
 }
 
@@ -663,6 +776,128 @@ pub(crate) mod tests {
             now,
         );
         assert_eq!(model.len(), 5_499);
+    }
+
+    /// Steps a compaction as the app does, a frame at a time, until it is over.
+    fn step_until_compacted(model: &mut DirectoryModel) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while model.step_compaction() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the compaction never finished"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    fn name_of(model: &DirectoryModel, upn: &str) -> Option<String> {
+        let key = model.row_key_of(upn)?;
+        Some(model.row(key)?.colleague.display_name().to_owned())
+    }
+
+    #[test]
+    fn a_large_directory_compacts_off_the_ui_thread_and_keeps_what_changed_meanwhile() {
+        let now = SystemTime::now();
+        let mut model = DirectoryModel::new();
+        for event in listing(10_000) {
+            model.apply(event, now);
+        }
+        poll_until_loaded(&mut model);
+        let everyone: Vec<Presence> = (0..10_000)
+            .map(|i| presence(&format!("p{i}@x"), Availability::Available, 1))
+            .collect();
+        model.apply(PanelEvent::Presences(everyone), now);
+        // A third leave: the rows are worth compacting, off the UI thread at this size.
+        let leavers = (0..10_000)
+            .filter(|i| i % 3 == 0)
+            .map(|i| DirectoryChange::Removed(colleague(&format!("p{i}@x"), "")))
+            .collect();
+        model.apply(PanelEvent::DirectoryChanges(leavers), now);
+        assert!(model.compaction.is_some(), "compacting in the background");
+        assert_eq!(model.len(), 6_666);
+        // Some rows copied, then changes to rows copied and not yet copied.
+        model.step_compaction();
+        model.apply(
+            PanelEvent::DirectoryChanges(vec![
+                DirectoryChange::Changed(colleague("p1@x", "Renamed One")),
+                DirectoryChange::Changed(colleague("p9998@x", "Renamed Late")),
+                DirectoryChange::Removed(colleague("p2@x", "")),
+                DirectoryChange::Added(colleague("p3@x", "Back Three")),
+                DirectoryChange::Added(colleague("new@x", "Brand New")),
+            ]),
+            now,
+        );
+        model.apply(
+            PanelEvent::Presences(vec![
+                presence("p1@x", Availability::Busy, 2),
+                presence("p9997@x", Availability::Away, 2),
+                presence("p3@x", Availability::DoNotDisturb, 2),
+            ]),
+            now,
+        );
+        assert!(model.compaction.is_some());
+        // The rest copied (4,000 rows a step); the new directory is being built.
+        model.step_compaction();
+        model.step_compaction();
+        model.apply(
+            PanelEvent::DirectoryChanges(vec![DirectoryChange::Changed(colleague(
+                "p10@x",
+                "Renamed Ten",
+            ))]),
+            now,
+        );
+        model.apply(
+            PanelEvent::Presences(vec![
+                presence("p11@x", Availability::Busy, 2),
+                presence("p1@x", Availability::Away, 3),
+            ]),
+            now,
+        );
+        step_until_compacted(&mut model);
+        assert!(model.compaction.is_none());
+
+        assert_eq!(model.len(), 6_667, "one left, two joined");
+        assert_eq!(
+            model.rows.len(),
+            model.len() + 1,
+            "no dead row but that of the one who left meanwhile"
+        );
+        assert_eq!(name_of(&model, "p1@x").as_deref(), Some("Renamed One"));
+        assert_eq!(name_of(&model, "p10@x").as_deref(), Some("Renamed Ten"));
+        assert_eq!(availability_of(&model, "p11@x"), Some(Availability::Busy));
+        assert_eq!(name_of(&model, "p9998@x").as_deref(), Some("Renamed Late"));
+        assert_eq!(name_of(&model, "p2@x"), None);
+        assert_eq!(name_of(&model, "p3@x").as_deref(), Some("Back Three"));
+        assert_eq!(name_of(&model, "new@x").as_deref(), Some("Brand New"));
+        assert_eq!(availability_of(&model, "p1@x"), Some(Availability::Away));
+        assert_eq!(availability_of(&model, "p9997@x"), Some(Availability::Away));
+        assert_eq!(
+            availability_of(&model, "p3@x"),
+            Some(Availability::DoNotDisturb)
+        );
+        assert_eq!(
+            availability_of(&model, "p4@x"),
+            Some(Availability::Available)
+        );
+        assert_eq!(
+            availability_of(&model, "p5@x"),
+            Some(Availability::Available)
+        );
+        assert_eq!(availability_of(&model, "p6@x"), None, "left");
+        let mut out = Vec::new();
+        model.search("renamed", &mut out);
+        assert_eq!(out.len(), 3);
+        model.search("person 0000", &mut out);
+        // Person 000000..000099 less the leavers (34, p3 among them), p1, p2 and p10.
+        assert_eq!(out.len(), 100 - 34 - 3);
+        model.search("", &mut out);
+        assert_eq!(out.len(), 6_667);
+        // Later changes apply in place, as ever.
+        model.apply(
+            PanelEvent::Presences(vec![presence("p4@x", Availability::Busy, 3)]),
+            now,
+        );
+        assert_eq!(availability_of(&model, "p4@x"), Some(Availability::Busy));
     }
 
     #[test]
