@@ -258,6 +258,44 @@ fn frame_time(c: &mut Criterion) {
             harness.state().model.discarded_updates()
         );
     }
+
+    // A third of the company leaves at once: the panel compacts its rows and index off
+    // the UI thread, while the updates go on.
+    let leavers: Vec<DirectoryUpdate> = directory
+        .iter()
+        .step_by(3)
+        .map(|c| DirectoryUpdate::Remove { upn: c.upn.clone() })
+        .collect();
+    let leaving = leavers.len();
+    hub.apply_directory(leavers);
+    let started = Instant::now();
+    let (mut frames, mut has_compacted, mut compacting_since) = (Vec::new(), false, None);
+    while !has_compacted || frames.len() < 30 {
+        let t = Instant::now();
+        harness.step();
+        frames.push(t.elapsed());
+        let model = &harness.state().model;
+        if model.is_compacting() && compacting_since.is_none() {
+            compacting_since = Some(started.elapsed());
+        }
+        has_compacted |= compacting_since.is_some() && !model.is_compacting();
+        assert!(started.elapsed() < Duration::from_secs(120), "compaction");
+        std::thread::sleep(Duration::from_millis(16).saturating_sub(t.elapsed()));
+    }
+    assert_eq!(harness.state().model.len(), users - leaving);
+    frames.sort();
+    println!(
+        "{leaving} leave at once, the panel compacts meanwhile: {} frames, median {:?}, p99 {:?}, slowest {:?}, {} over 16 ms; compacting from {:?} after the change",
+        frames.len(),
+        frames[frames.len() / 2],
+        frames[frames.len() * 99 / 100],
+        frames[frames.len() - 1],
+        frames
+            .iter()
+            .filter(|d| **d > Duration::from_millis(16))
+            .count(),
+        compacting_since.unwrap_or_default()
+    );
     running.store(false, Ordering::Relaxed);
     let _ = feeder.join();
 }

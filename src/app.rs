@@ -30,6 +30,9 @@ use crate::ui::{self, BoardParts, FocusArea, Notice, PanelView, Subject, UiComma
 
 /// Longest time spent applying link events in one frame.
 pub const EVENT_BUDGET: Duration = Duration::from_millis(4);
+/// Longest time spent on events and on copying rows for a compaction in one frame
+/// (a compaction copies for 3 ms at most).
+const BACKGROUND_WORK_BUDGET: Duration = Duration::from_millis(6);
 /// How often the app looks whether a directory built off the UI thread is done.
 const LOAD_POLL: Duration = Duration::from_millis(5);
 /// How long a confirmation stays in the status bar.
@@ -929,9 +932,13 @@ impl PanelApp {
 
     /// The work of one frame before drawing.
     fn frame_logic(&mut self, ctx: &egui::Context) {
+        let started = Instant::now();
         self.events_last_frame = self.drain_events(EVENT_BUDGET);
         let is_index_untidy = self.model.tidy_index();
-        let is_compacting = self.model.step_compaction();
+        // A compaction's copy takes what the events left of the frame's share.
+        let is_compacting = self
+            .model
+            .step_compaction(BACKGROUND_WORK_BUDGET.saturating_sub(started.elapsed()));
         self.log_startup_milestones();
         if let Some(answers) = self.probe.as_mut().and_then(ProbeHandle::try_answers) {
             self.probe = None;

@@ -12,7 +12,7 @@ mod rows_by_upn;
 mod sanitize;
 
 use std::collections::HashMap;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use presence_domain::colleague::upn_key;
 use presence_domain::packed_colleague::{ColleagueRef, PackedColleague, SharedStrings};
@@ -445,11 +445,12 @@ impl DirectoryModel {
             return;
         };
         let key = colleague.upn_key();
+        let row_key = self.row_of_upn.get(&self.rows, &key);
         if let Some(compaction) = &mut self.compaction {
-            compaction.note_changed(&key);
+            compaction.note_changed(&key, row_key);
         }
         let listing = self.listing;
-        match self.row_of_upn.get(&self.rows, &key) {
+        match row_key {
             Some(row_key) => {
                 let row = &mut self.rows[row_key as usize];
                 row.listing = listing;
@@ -486,7 +487,8 @@ impl DirectoryModel {
 
     fn remove(&mut self, upn: &str) {
         if let Some(compaction) = &mut self.compaction {
-            compaction.note_changed(&upn_key(upn));
+            let row_key = self.row_of_upn.get(&self.rows, upn);
+            compaction.note_changed(&upn_key(upn), row_key);
         }
         if let Some(row_key) = self.row_of_upn.remove(&self.rows, upn) {
             let row = &mut self.rows[row_key as usize];
@@ -541,7 +543,12 @@ impl DirectoryModel {
             return;
         }
         if self.live_rows >= BACKGROUND_FROM_COLLEAGUES && self.load.is_none() {
-            match BackgroundCompaction::start(self.live_rows, self.max_colleagues, self.listing) {
+            match BackgroundCompaction::start(
+                self.live_rows,
+                &self.shared,
+                self.max_colleagues,
+                self.listing,
+            ) {
                 Ok(compaction) => {
                     self.compaction = Some(compaction);
                     return;
@@ -578,18 +585,19 @@ impl DirectoryModel {
         self.directory_revision += 1;
     }
 
-    /// Goes on with a compaction under way, if any (a slice of rows a frame, then the
-    /// new directory's taking over); true while one is under way.
-    pub fn step_compaction(&mut self) -> bool {
+    /// Whether the rows and index are being compacted off the UI thread.
+    pub fn is_compacting(&self) -> bool {
+        self.compaction.is_some()
+    }
+
+    /// Goes on with a compaction under way, if any (rows copied for up to `budget`, at
+    /// least a slice, and later the new directory's taking over); true while one is
+    /// under way.
+    pub fn step_compaction(&mut self, budget: Duration) -> bool {
         let Some(compaction) = &mut self.compaction else {
             return false;
         };
-        let (rows, shared) = (&self.rows, &self.shared);
-        let step = compaction.step(rows.len(), |key| {
-            rows.get(key)
-                .filter(|row| row.is_alive)
-                .map(|row| row.colleague.read(shared).unpack())
-        });
+        let step = compaction.step(&self.rows, &self.shared, budget);
         match step {
             CompactionStep::Going => true,
             CompactionStep::Built(directory, copied, changed) => {
@@ -781,7 +789,7 @@ pub(crate) mod tests {
     /// Steps a compaction as the app does, a frame at a time, until it is over.
     fn step_until_compacted(model: &mut DirectoryModel) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while model.step_compaction() {
+        while model.step_compaction(Duration::from_millis(3)) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the compaction never finished"
@@ -813,15 +821,23 @@ pub(crate) mod tests {
             .map(|i| DirectoryChange::Removed(colleague(&format!("p{i}@x"), "")))
             .collect();
         model.apply(PanelEvent::DirectoryChanges(leavers), now);
-        assert!(model.compaction.is_some(), "compacting in the background");
+        let Some(compaction) = &mut model.compaction else {
+            panic!("compacting in the background");
+        };
+        compaction.limit_rows_per_step(4_000);
         assert_eq!(model.len(), 6_666);
         // Some rows copied, then changes to rows copied and not yet copied.
-        model.step_compaction();
+        model.step_compaction(Duration::from_millis(3));
         model.apply(
             PanelEvent::DirectoryChanges(vec![
                 DirectoryChange::Changed(colleague("p1@x", "Renamed One")),
-                DirectoryChange::Changed(colleague("p9998@x", "Renamed Late")),
+                // In a department no one was in: a shared string the copy lacks.
+                DirectoryChange::Changed(Colleague {
+                    department: "Night Desk".into(),
+                    ..colleague("p9998@x", "Renamed Late")
+                }),
                 DirectoryChange::Removed(colleague("p2@x", "")),
+                DirectoryChange::Removed(colleague("p9995@x", "")),
                 DirectoryChange::Added(colleague("p3@x", "Back Three")),
                 DirectoryChange::Added(colleague("new@x", "Brand New")),
             ]),
@@ -836,9 +852,10 @@ pub(crate) mod tests {
             now,
         );
         assert!(model.compaction.is_some());
-        // The rest copied (4,000 rows a step); the new directory is being built.
-        model.step_compaction();
-        model.step_compaction();
+        // The rest copied; the new directory is being built.
+        while model.compaction.as_ref().is_some_and(|c| c.is_copying()) {
+            model.step_compaction(Duration::from_millis(3));
+        }
         model.apply(
             PanelEvent::DirectoryChanges(vec![DirectoryChange::Changed(colleague(
                 "p10@x",
@@ -856,7 +873,7 @@ pub(crate) mod tests {
         step_until_compacted(&mut model);
         assert!(model.compaction.is_none());
 
-        assert_eq!(model.len(), 6_667, "one left, two joined");
+        assert_eq!(model.len(), 6_666, "two left, two joined");
         assert_eq!(
             model.rows.len(),
             model.len() + 1,
@@ -866,7 +883,13 @@ pub(crate) mod tests {
         assert_eq!(name_of(&model, "p10@x").as_deref(), Some("Renamed Ten"));
         assert_eq!(availability_of(&model, "p11@x"), Some(Availability::Busy));
         assert_eq!(name_of(&model, "p9998@x").as_deref(), Some("Renamed Late"));
+        let late = model.row_key_of("p9998@x").and_then(|key| model.row(key));
+        assert_eq!(
+            late.map(|row| row.colleague.department().to_owned()),
+            Some("Night Desk".to_owned())
+        );
         assert_eq!(name_of(&model, "p2@x"), None);
+        assert_eq!(name_of(&model, "p9995@x"), None);
         assert_eq!(name_of(&model, "p3@x").as_deref(), Some("Back Three"));
         assert_eq!(name_of(&model, "new@x").as_deref(), Some("Brand New"));
         assert_eq!(availability_of(&model, "p1@x"), Some(Availability::Away));
@@ -891,7 +914,7 @@ pub(crate) mod tests {
         // Person 000000..000099 less the leavers (34, p3 among them), p1, p2 and p10.
         assert_eq!(out.len(), 100 - 34 - 3);
         model.search("", &mut out);
-        assert_eq!(out.len(), 6_667);
+        assert_eq!(out.len(), 6_666);
         // Later changes apply in place, as ever.
         model.apply(
             PanelEvent::Presences(vec![presence("p4@x", Availability::Busy, 3)]),

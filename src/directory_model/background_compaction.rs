@@ -3,7 +3,7 @@
 //! rebuilt from its live rows: on the UI thread that would freeze the panel for about a
 //! second at 500,000 colleagues.
 //!
-//! The live rows are copied a slice a frame into a [`BackgroundLoad`], which builds new
+//! The live rows are copied a few milliseconds a frame into a [`BackgroundLoad`], which builds new
 //! rows, UPN lookup and index as it does for a listing. Meanwhile the model goes on as
 //! before, and notes every colleague that changes. When the new directory is built it
 //! takes the old one's place: presence and listing marks are carried over row by row, and
@@ -11,13 +11,21 @@
 //! meanwhile is lost.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use presence_domain::Colleague;
+use presence_domain::packed_colleague::SharedStrings;
 
+use super::Row;
 use super::background_load::{BackgroundLoad, LoadPoll, LoadedDirectory};
 
-/// Rows copied into the loader a frame at most (some 2 ms).
-const ROWS_PER_STEP: usize = 4_000;
+/// Longest time a frame gives to copying rows into the loader (some 15,000 rows of
+/// 500,000; the loader's threads share the cores, so a fixed number of rows could take
+/// several times as long).
+const STEP_BUDGET: Duration = Duration::from_millis(3);
+
+/// Rows copied between two looks at the clock.
+const ROWS_PER_CLOCK_CHECK: usize = 256;
 
 /// A compaction under way.
 pub(super) struct BackgroundCompaction {
@@ -26,8 +34,13 @@ pub(super) struct BackgroundCompaction {
     next_row: usize,
     /// The old key of each row copied, in the order the loader numbers them.
     copied: Vec<u32>,
-    /// Colleagues added, changed or removed since the compaction started (UPN keys).
+    /// Colleagues added, changed or removed since their row was copied (UPN keys).
     changed: HashSet<String>,
+    /// A copy of the model's shared strings, which the rows copied are read with on
+    /// the loader thread (copied again when a row needs a string added since).
+    shared: Arc<SharedStrings>,
+    /// Rows copied a step at most, besides the time (tests set it).
+    max_rows_per_step: usize,
 }
 
 /// What a step of a compaction came to.
@@ -42,9 +55,10 @@ pub(super) enum CompactionStep {
 }
 
 impl BackgroundCompaction {
-    /// Starts a compaction of `live_rows` rows.
+    /// Starts a compaction of `live_rows` rows, packed with `shared`.
     pub(super) fn start(
         live_rows: usize,
+        shared: &SharedStrings,
         max_colleagues: usize,
         listing: u32,
     ) -> std::io::Result<Self> {
@@ -53,35 +67,78 @@ impl BackgroundCompaction {
             next_row: 0,
             copied: Vec::with_capacity(live_rows),
             changed: HashSet::new(),
+            shared: Arc::new(shared.clone()),
+            max_rows_per_step: usize::MAX,
         })
     }
 
-    /// Notes a colleague changed (by UPN key) while the compaction runs.
-    pub(super) fn note_changed(&mut self, upn_key: &str) {
+    /// Copies `rows` a step at most.
+    #[cfg(test)]
+    pub(super) fn limit_rows_per_step(&mut self, rows: usize) {
+        self.max_rows_per_step = rows.max(1);
+    }
+
+    /// Whether rows are still being copied.
+    #[cfg(test)]
+    pub(super) fn is_copying(&self) -> bool {
+        !self.load.is_finishing()
+    }
+
+    /// Notes a colleague changed (by UPN key) while the compaction runs, before the
+    /// change: `row_key` is the colleague's row, if any. A row the copy has not reached
+    /// yet (and a new colleague's, which goes at the end) is read as it is then, so
+    /// only a colleague already copied, or any once the copy is over, is taken again.
+    pub(super) fn note_changed(&mut self, upn_key: &str, row_key: Option<u32>) {
+        let is_copied = row_key.is_some_and(|key| (key as usize) < self.next_row);
+        if !is_copied && !self.load.is_finishing() {
+            return;
+        }
         if !self.changed.contains(upn_key) {
             self.changed.insert(upn_key.to_owned());
         }
     }
 
-    /// Copies the next slice of rows: `row(key)` is the colleague of a live row, `None`
-    /// for a dead one. Then says where the compaction stands.
+    /// Copies the rows that fit in `budget` (a slice at least): `rows` are the model's,
+    /// packed with `shared`. Then says where the compaction stands.
     pub(super) fn step(
         &mut self,
-        row_count: usize,
-        row: impl Fn(usize) -> Option<Colleague>,
+        rows: &[Row],
+        shared: &SharedStrings,
+        budget: Duration,
     ) -> CompactionStep {
         if !self.load.is_finishing() && matches!(self.load.poll(), LoadPoll::Collecting) {
-            let end = (self.next_row + ROWS_PER_STEP).min(row_count);
-            let mut page = Vec::with_capacity(end - self.next_row);
-            for key in self.next_row..end {
-                if let Some(colleague) = row(key) {
-                    page.push(colleague);
+            let started = Instant::now();
+            let budget = budget.min(STEP_BUDGET);
+            let mut page = Vec::new();
+            let mut end = self.next_row;
+            let last = self
+                .next_row
+                .saturating_add(self.max_rows_per_step)
+                .min(rows.len());
+            // A slice at least, however busy the cores.
+            while end < last && (end == self.next_row || started.elapsed() < budget) {
+                let slice_end = (end + ROWS_PER_CLOCK_CHECK).min(last);
+                for (key, row) in rows.iter().enumerate().take(slice_end).skip(end) {
+                    if !row.is_alive {
+                        continue;
+                    }
+                    if !row.colleague.is_readable_with(&self.shared) {
+                        // A string added since the copy: the page so far goes with the
+                        // copy it was read with, and the rest with a new one.
+                        let page = std::mem::take(&mut page);
+                        self.load.push_packed(page, Arc::clone(&self.shared), false);
+                        self.shared = Arc::new(shared.clone());
+                    }
+                    page.push(row.colleague.clone());
                     self.copied.push(key as u32);
                 }
+                end = slice_end;
             }
             self.next_row = end;
             // Rows added meanwhile are copied too, until a step finds no more.
-            self.load.push(page, end == row_count);
+            let is_last = end == rows.len();
+            self.load
+                .push_packed(page, Arc::clone(&self.shared), is_last);
         }
         match self.load.poll() {
             LoadPoll::Collecting | LoadPoll::Busy => CompactionStep::Going,

@@ -9,6 +9,7 @@
 //! listings and changes touch few rows and are applied in place.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 
 use presence_domain::Colleague;
@@ -42,6 +43,9 @@ pub(super) struct LoadedDirectory {
 
 enum LoadStep {
     Page(Vec<Colleague>),
+    /// Colleagues packed with (a copy of) the given shared strings, read on the loader
+    /// thread: a compaction's copy costs the UI thread one allocation a colleague.
+    PackedPage(Vec<PackedColleague>, Arc<SharedStrings>),
     /// The listing is complete: build and send.
     Finish,
 }
@@ -107,6 +111,12 @@ impl BackgroundLoad {
                                 }
                                 builder.send_to_index(false);
                             }
+                            LoadStep::PackedPage(colleagues, shared) => {
+                                for colleague in colleagues {
+                                    builder.add(colleague.read(&shared).unpack());
+                                }
+                                builder.send_to_index(false);
+                            }
                             LoadStep::Finish => {
                                 builder.send_to_index(true);
                                 let index = indexer.join().ok().flatten();
@@ -135,7 +145,23 @@ impl BackgroundLoad {
     /// sends it (the app stops handing events over while anything is held).
     pub(super) fn push(&mut self, colleagues: Vec<Colleague>, is_last: bool) {
         self.received += colleagues.len();
-        self.held.push_back(LoadStep::Page(colleagues));
+        self.push_step(LoadStep::Page(colleagues), is_last);
+    }
+
+    /// Hands a page of packed colleagues over, as [`BackgroundLoad::push`] does: each
+    /// is read with `shared`.
+    pub(super) fn push_packed(
+        &mut self,
+        colleagues: Vec<PackedColleague>,
+        shared: Arc<SharedStrings>,
+        is_last: bool,
+    ) {
+        self.received += colleagues.len();
+        self.push_step(LoadStep::PackedPage(colleagues, shared), is_last);
+    }
+
+    fn push_step(&mut self, step: LoadStep, is_last: bool) {
+        self.held.push_back(step);
         if is_last {
             self.is_finishing = true;
             self.held.push_back(LoadStep::Finish);

@@ -67,6 +67,7 @@ pub struct PackedColleague {
 /// Strings many colleagues share (departments, job titles, offices), each kept once and
 /// known by a `u32` id. It only grows: rebuild it (repack everyone) to drop strings no
 /// longer used.
+#[derive(Clone)]
 pub struct SharedStrings {
     /// The string of id `n` is at `n - 1`; id 0 is the empty string.
     strings: Vec<Box<str>>,
@@ -190,6 +191,12 @@ impl PackedColleague {
             shared: shared_ids,
             flags,
         }
+    }
+
+    /// Whether `shared` holds every shared string of this colleague: true of the
+    /// strings it was packed with, and of a copy of them made since.
+    pub fn is_readable_with(&self, shared: &SharedStrings) -> bool {
+        self.shared.iter().all(|&id| id as usize <= shared.len())
     }
 
     /// Reads the colleague, with the shared strings it was packed with.
