@@ -59,29 +59,38 @@ fn frame_time(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let hub = PresenceHub::new(HubSettings {
-        winning_technology: WinningTechnology::MsTeams,
-        ms_teams_enabled: true,
-    });
-    let now = SystemTime::now();
-    let simulator = Simulator::new(
-        SimulatorConfig {
-            users,
-            seed: 1,
-            ..Default::default()
-        },
-        now,
-    );
-    let directory = simulator.directory();
-    hub.apply_directory(
-        directory
-            .iter()
-            .cloned()
-            .map(DirectoryUpdate::Upsert)
-            .collect(),
-    );
-    hub.publish(Technology::MsTeams, simulator.current_presence().teams);
-    hub.set_source_health(Technology::MsTeams, SourceState::Live, "");
+    // The gateway's side is made on a thread of its own, as it runs in a process of its
+    // own: what it allocates and frees is not in the UI thread's malloc arena.
+    let (hub, directory) = std::thread::Builder::new()
+        .name("gateway-side".into())
+        .spawn(move || {
+            let hub = PresenceHub::new(HubSettings {
+                winning_technology: WinningTechnology::MsTeams,
+                ms_teams_enabled: true,
+            });
+            let simulator = Simulator::new(
+                SimulatorConfig {
+                    users,
+                    seed: 1,
+                    ..Default::default()
+                },
+                SystemTime::now(),
+            );
+            let directory = simulator.directory();
+            hub.apply_directory(
+                directory
+                    .iter()
+                    .cloned()
+                    .map(DirectoryUpdate::Upsert)
+                    .collect(),
+            );
+            hub.publish(Technology::MsTeams, simulator.current_presence().teams);
+            hub.set_source_health(Technology::MsTeams, SourceState::Live, "");
+            (hub, directory)
+        })
+        .expect("gateway-side thread")
+        .join()
+        .expect("the gateway's side");
     let gateway = runtime
         .block_on(server::start(
             hub.clone(),
@@ -261,13 +270,24 @@ fn frame_time(c: &mut Criterion) {
 
     // A third of the company leaves at once: the panel compacts its rows and index off
     // the UI thread, while the updates go on.
-    let leavers: Vec<DirectoryUpdate> = directory
-        .iter()
-        .step_by(3)
-        .map(|c| DirectoryUpdate::Remove { upn: c.upn.clone() })
-        .collect();
-    let leaving = leavers.len();
-    hub.apply_directory(leavers);
+    // On the gateway's side (the hub frees the leavers' entries there).
+    let leaving = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("gateway-side".into())
+            .spawn_scoped(scope, || {
+                let leavers: Vec<DirectoryUpdate> = directory
+                    .iter()
+                    .step_by(3)
+                    .map(|c| DirectoryUpdate::Remove { upn: c.upn.clone() })
+                    .collect();
+                let leaving = leavers.len();
+                hub.apply_directory(leavers);
+                leaving
+            })
+            .expect("gateway-side thread")
+            .join()
+            .expect("the leavers removed")
+    });
     let started = Instant::now();
     let (mut frames, mut has_compacted, mut compacting_since) = (Vec::new(), false, None);
     while !has_compacted || frames.len() < 30 {
