@@ -72,7 +72,11 @@ impl ConnectionState {
 pub enum DirectoryChange {
     Added(Colleague),
     Changed(Colleague),
-    Removed(Colleague),
+    /// Only the UPN is kept: the rest of the colleague is dropped on the link's thread,
+    /// which made it (freeing it on the UI thread costs a dozen frees a colleague).
+    Removed {
+        upn: String,
+    },
 }
 
 /// What the transport tells the UI.
@@ -780,7 +784,9 @@ fn directory_change_from_wire(change: proto::DirectoryChange) -> Option<Director
     match proto::DirectoryChangeKind::try_from(change.kind).ok()? {
         proto::DirectoryChangeKind::Added => Some(DirectoryChange::Added(colleague)),
         proto::DirectoryChangeKind::Changed => Some(DirectoryChange::Changed(colleague)),
-        proto::DirectoryChangeKind::Removed => Some(DirectoryChange::Removed(colleague)),
+        proto::DirectoryChangeKind::Removed => {
+            Some(DirectoryChange::Removed { upn: colleague.upn })
+        }
         proto::DirectoryChangeKind::Unspecified => None,
     }
 }

@@ -423,7 +423,7 @@ impl DirectoryModel {
                 for change in changes {
                     match change {
                         DirectoryChange::Added(c) | DirectoryChange::Changed(c) => self.upsert(c),
-                        DirectoryChange::Removed(c) => self.remove(&c.upn),
+                        DirectoryChange::Removed { upn } => self.remove(&upn),
                     }
                 }
                 self.compact_if_needed();
@@ -780,7 +780,7 @@ pub(crate) mod tests {
         assert_eq!(out.len(), 5_500);
         // Changes after the load apply in place.
         model.apply(
-            PanelEvent::DirectoryChanges(vec![DirectoryChange::Removed(colleague("p1@x", ""))]),
+            PanelEvent::DirectoryChanges(vec![DirectoryChange::Removed { upn: "p1@x".into() }]),
             now,
         );
         assert_eq!(model.len(), 5_499);
@@ -818,7 +818,9 @@ pub(crate) mod tests {
         // A third leave: the rows are worth compacting, off the UI thread at this size.
         let leavers = (0..10_000)
             .filter(|i| i % 3 == 0)
-            .map(|i| DirectoryChange::Removed(colleague(&format!("p{i}@x"), "")))
+            .map(|i| DirectoryChange::Removed {
+                upn: format!("p{i}@x"),
+            })
             .collect();
         model.apply(PanelEvent::DirectoryChanges(leavers), now);
         let Some(compaction) = &mut model.compaction else {
@@ -836,8 +838,10 @@ pub(crate) mod tests {
                     department: "Night Desk".into(),
                     ..colleague("p9998@x", "Renamed Late")
                 }),
-                DirectoryChange::Removed(colleague("p2@x", "")),
-                DirectoryChange::Removed(colleague("p9995@x", "")),
+                DirectoryChange::Removed { upn: "p2@x".into() },
+                DirectoryChange::Removed {
+                    upn: "p9995@x".into(),
+                },
                 DirectoryChange::Added(colleague("p3@x", "Back Three")),
                 DirectoryChange::Added(colleague("new@x", "Brand New")),
             ]),

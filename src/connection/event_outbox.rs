@@ -11,6 +11,10 @@ use super::PanelEvent;
 /// Colleagues one merged event carries at most: a page applied in place on the UI
 /// thread costs up to some 8 µs a colleague.
 const MERGED_COLLEAGUES: usize = 2_000;
+/// Directory changes one merged event carries at most: the UI thread applies an event
+/// whole, and a change costs up to some 8 µs at 500,000 colleagues (changes come a few
+/// at a time, but a reorganisation or a mass departure sends thousands).
+const MERGED_CHANGES: usize = 500;
 /// Presences one merged event carries at most (well under a microsecond each).
 const MERGED_PRESENCES: usize = 5_000;
 /// Colleagues, presences and other events held at most before reading stops.
@@ -115,7 +119,7 @@ fn merge(last: &mut PanelEvent, next: PanelEvent) -> Result<(), PanelEvent> {
             Ok(())
         }
         (PanelEvent::DirectoryChanges(changes), PanelEvent::DirectoryChanges(more))
-            if changes.len() + more.len() <= MERGED_COLLEAGUES =>
+            if changes.len() + more.len() <= MERGED_CHANGES =>
         {
             changes.extend(more);
             Ok(())
@@ -134,7 +138,7 @@ mod tests {
     use presence_domain::{Colleague, Presence};
 
     use super::*;
-    use crate::connection::ConnectionState;
+    use crate::connection::{ConnectionState, DirectoryChange};
 
     fn page(range: std::ops::Range<usize>, is_first: bool, is_last: bool) -> PanelEvent {
         PanelEvent::DirectoryPage {
@@ -215,6 +219,33 @@ mod tests {
         assert_eq!(upns, ["p0@x", "p1@x", "p2@x", "p3@x", "p4@x"]);
         assert!(outbox.pop().is_none());
         assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn directory_changes_merge_in_order_into_events_of_a_few_milliseconds() {
+        let mut outbox = EventOutbox::default();
+        for n in 0..1_200 {
+            outbox.push(PanelEvent::DirectoryChanges(vec![
+                DirectoryChange::Removed {
+                    upn: format!("p{n}@x"),
+                },
+            ]));
+        }
+        let mut sizes = Vec::new();
+        let mut upns = Vec::new();
+        while let Some(event) = outbox.pop() {
+            let PanelEvent::DirectoryChanges(changes) = event else {
+                panic!("only directory changes were pushed");
+            };
+            sizes.push(changes.len());
+            upns.extend(changes.into_iter().map(|change| match change {
+                DirectoryChange::Removed { upn } => upn,
+                other => panic!("{other:?} was not pushed"),
+            }));
+        }
+        assert_eq!(sizes, [MERGED_CHANGES, MERGED_CHANGES, 200]);
+        let expected: Vec<String> = (0..1_200).map(|n| format!("p{n}@x")).collect();
+        assert_eq!(upns, expected);
     }
 
     #[test]
