@@ -488,7 +488,7 @@ impl DirectoryModel {
     fn remove(&mut self, upn: &str) {
         if let Some(compaction) = &mut self.compaction {
             let row_key = self.row_of_upn.get(&self.rows, upn);
-            compaction.note_changed(&upn_key(upn), row_key);
+            compaction.note_changed(upn, row_key);
         }
         if let Some(row_key) = self.row_of_upn.remove(&self.rows, upn) {
             let row = &mut self.rows[row_key as usize];

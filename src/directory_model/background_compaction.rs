@@ -3,17 +3,18 @@
 //! rebuilt from its live rows: on the UI thread that would freeze the panel for about a
 //! second at 500,000 colleagues.
 //!
-//! The live rows are copied a few milliseconds a frame into a [`BackgroundLoad`], which builds new
-//! rows, UPN lookup and index as it does for a listing. Meanwhile the model goes on as
-//! before, and notes every colleague that changes. When the new directory is built it
-//! takes the old one's place: presence and listing marks are carried over row by row, and
-//! the colleagues noted are taken from the old rows again, so nothing that happened
-//! meanwhile is lost.
+//! The live rows are copied a few milliseconds a frame into a [`BackgroundLoad`], which
+//! builds new rows, UPN lookup and index as it does for a listing. Meanwhile the model
+//! goes on as before, and notes every colleague that changes after their row was copied.
+//! When the new directory is built it takes the old one's place: presence and listing
+//! marks are carried over row by row, and the colleagues noted are taken from the old
+//! rows again, so nothing that happened meanwhile is lost.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use presence_domain::colleague::upn_key;
 use presence_domain::packed_colleague::SharedStrings;
 
 use super::Row;
@@ -84,17 +85,14 @@ impl BackgroundCompaction {
         !self.load.is_finishing()
     }
 
-    /// Notes a colleague changed (by UPN key) while the compaction runs, before the
+    /// Notes a colleague changed (by UPN) while the compaction runs, before the
     /// change: `row_key` is the colleague's row, if any. A row the copy has not reached
     /// yet (and a new colleague's, which goes at the end) is read as it is then, so
     /// only a colleague already copied, or any once the copy is over, is taken again.
-    pub(super) fn note_changed(&mut self, upn_key: &str, row_key: Option<u32>) {
+    pub(super) fn note_changed(&mut self, upn: &str, row_key: Option<u32>) {
         let is_copied = row_key.is_some_and(|key| (key as usize) < self.next_row);
-        if !is_copied && !self.load.is_finishing() {
-            return;
-        }
-        if !self.changed.contains(upn_key) {
-            self.changed.insert(upn_key.to_owned());
+        if is_copied || self.load.is_finishing() {
+            self.changed.insert(upn_key(upn));
         }
     }
 
