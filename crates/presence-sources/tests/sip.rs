@@ -17,7 +17,7 @@ use presence_domain::{
 use presence_hub::{DirectoryUpdate, HubSettings, PresenceHub};
 use presence_sources::graph::secret::Secret;
 use presence_sources::sip::{self, SipConfig, SipTransport};
-use support::kamailio::{Kamailio, KamailioOptions, Phone, dialog_info, pidf};
+use support::kamailio::{Kamailio, KamailioOptions, Phone, dialog_info, dialog_info_of_call, pidf};
 
 /// One Kamailio test at a time: each runs a server of nine processes, and the
 /// 2-second goals are about the gateway, not a machine swamped by eight servers.
@@ -236,6 +236,69 @@ async fn a_call_confirmed_then_terminated_busies_the_line_and_frees_it() {
             )
             .await;
         wait_for_state(hub, JOSE, availability, activity).await;
+    }
+}
+
+/// Kamailio reads a colleague's state before it numbers the NOTIFY: two publications
+/// a moment apart, handled by two of its workers, can reach the watcher with the
+/// older state numbered last (seen here: `terminated` as CSeq 33, then `confirmed`
+/// as 34). Calls that change back to back, round after round, must each end shown as
+/// they ended, whichever way the state went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_to_back_call_changes_end_in_the_last_state() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+    let Some(kamailio) = Kamailio::start(KamailioOptions::default()) else {
+        return;
+    };
+    let mut watching = start_watching(&kamailio, config(&kamailio, SipTransport::Udp)).await;
+    let (hub, phone) = (&watching.hub, &mut watching.phone);
+    phone
+        .publish(&uri(JOSE), "presence", &pidf(&uri(JOSE), "open", &[], None))
+        .await;
+    wait_until("Jose available", Duration::from_secs(10), || {
+        shown(hub, JOSE).0 == Availability::Available
+    })
+    .await;
+    let mut version = 0;
+    for round in 0..30 {
+        let (this_call, next_call) = (format!("call{round}"), format!("call{}", round + 1));
+        // Answered and hung up; or answered, hung up and the next call ringing at once.
+        let (steps, availability) = if round % 2 == 0 {
+            (
+                [
+                    (&this_call, "early"),
+                    (&this_call, "confirmed"),
+                    (&this_call, "terminated"),
+                ],
+                Availability::Available,
+            )
+        } else {
+            (
+                [
+                    (&this_call, "confirmed"),
+                    (&this_call, "terminated"),
+                    (&next_call, "early"),
+                ],
+                Availability::Busy,
+            )
+        };
+        for (call, state) in steps {
+            version += 1;
+            phone
+                .publish_call(
+                    &uri(JOSE),
+                    call,
+                    &dialog_info_of_call(&uri(JOSE), version, call, Some(state)),
+                )
+                .await;
+        }
+        // Past the moment a late NOTIFY would land.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let what = format!("round {round} ends {availability:?}");
+        wait_until(&what, Duration::from_secs(3), || {
+            shown(hub, JOSE).0 == availability
+        })
+        .await;
     }
 }
 

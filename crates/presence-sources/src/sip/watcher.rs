@@ -52,9 +52,14 @@ const MAX_BACKOFF: Duration = Duration::from_secs(120);
 const DIRECTORY_CHECK: Duration = Duration::from_secs(1);
 /// NOTIFYs waiting for the watcher's task.
 const NOTIFY_QUEUE: usize = 4096;
-/// After a SUBSCRIBE, how long a NOTIFY numbered below the last one is still taken
-/// (the server restarted and numbers afresh).
-const RENUMBERING_WINDOW: Duration = Duration::from_secs(5);
+/// Two NOTIFYs of one subscription this close together may have been written at once
+/// by two of the server's workers, and the later-numbered one may then carry the
+/// older state (Kamailio reads the state, then numbers the NOTIFY): the subscription
+/// is refreshed [`SETTLE_DELAY`] later, and the server's answer tells the state after
+/// the burst.
+const SETTLE_WINDOW: Duration = Duration::from_millis(250);
+/// How long after a burst of NOTIFYs the subscription is refreshed.
+const SETTLE_DELAY: Duration = Duration::from_millis(500);
 /// Shortest subscription time honoured (a server granting less is asked again later).
 const MIN_GRANTED: Duration = Duration::from_secs(10);
 
@@ -132,9 +137,14 @@ struct Subscription {
     cseq: u32,
     /// The CSeq of the last NOTIFY applied.
     last_notify: Option<u32>,
-    /// When the last SUBSCRIBE went out: a server that restarted and forgot the
-    /// dialog numbers its NOTIFYs afresh after it.
-    sent_at: Option<Instant>,
+    /// When the last NOTIFY arrived (applied or not).
+    last_notify_at: Option<Instant>,
+    /// A SUBSCRIBE went out and no NOTIFY has come since: the next one answers it and
+    /// is taken whatever its number (a server that restarted numbers afresh).
+    awaits_answer: bool,
+    /// A refresh wanted sooner than the subscription's own, after a burst of NOTIFYs
+    /// (see [`SETTLE_WINDOW`]).
+    settle_at: Option<Instant>,
     phase: Phase,
     failures: u32,
 }
@@ -531,7 +541,9 @@ impl Watcher {
             to_tag: None,
             cseq: 0,
             last_notify: None,
-            sent_at: None,
+            last_notify_at: None,
+            awaits_answer: false,
+            settle_at: None,
             phase: Phase::Due { at: now },
             failures: 0,
         };
@@ -575,8 +587,10 @@ impl Watcher {
             .subs
             .iter()
             .filter_map(|(key, sub)| match sub.phase {
-                Phase::Due { at } | Phase::Active { refresh_at: at } if at <= now => {
-                    Some((key.clone(), at))
+                Phase::Due { at } if at <= now => Some((key.clone(), at)),
+                Phase::Active { refresh_at } => {
+                    let at = sub.settle_at.map_or(refresh_at, |s| s.min(refresh_at));
+                    (at <= now).then(|| (key.clone(), at))
                 }
                 _ => None,
             })
@@ -600,7 +614,8 @@ impl Watcher {
             }
             sub.cseq += 1;
             sub.phase = Phase::Sending;
-            sub.sent_at = Some(now);
+            sub.awaits_answer = true;
+            sub.settle_at = None;
             let request = SubscribeRequest {
                 uri: sub.uri.clone(),
                 call_id: sub.call_id.clone(),
@@ -718,6 +733,8 @@ impl Watcher {
             sub.to_tag = None;
             sub.cseq = 0;
             sub.last_notify = None;
+            sub.last_notify_at = None;
+            sub.settle_at = None;
             sub.phase = Phase::Due {
                 at: Instant::now() + delay,
             };
@@ -756,23 +773,42 @@ impl Watcher {
             tracing::debug!(call_id = %notify.call_id, "NOTIFY for no subscription of ours");
             return;
         };
-        tracing::trace!(upn = %key.0, event = %notify.event, state = ?notify.state.as_ref().map(|s| s.state), body = %notify.body, "NOTIFY");
+        tracing::trace!(upn = %key.0, cseq = notify.cseq, event = %notify.event, state = ?notify.state.as_ref().map(|s| s.state), body = %notify.body, "NOTIFY");
         self.last_answer = Some(Instant::now());
         if notify.event != key.1.name() {
             return;
         }
+        let mut is_renumbered = false;
         if let Some(sub) = self.subs.get_mut(&key) {
-            let is_just_subscribed = sub
-                .sent_at
-                .is_some_and(|at| at.elapsed() < RENUMBERING_WINDOW);
-            if sub.last_notify.is_some_and(|last| notify.cseq <= last) && !is_just_subscribed {
+            let now = Instant::now();
+            let is_burst = sub
+                .last_notify_at
+                .is_some_and(|at| now.duration_since(at) < SETTLE_WINDOW);
+            sub.last_notify_at = Some(now);
+            // A whole list is not asked again for one burst: its server batches
+            // changes anyway, and its answer would be everyone's state.
+            if is_burst && key.0 != LIST_KEY && sub.settle_at.is_none() {
+                tracing::debug!(upn = %key.0, event = key.1.name(), "NOTIFYs in a burst; the state is asked again");
+                sub.settle_at = Some(now + SETTLE_DELAY);
+            }
+            let is_older = sub.last_notify.is_some_and(|last| notify.cseq <= last);
+            if is_older && !sub.awaits_answer {
                 tracing::debug!(upn = %key.0, cseq = notify.cseq, "an older NOTIFY arrived late; ignored");
                 return;
             }
+            is_renumbered = is_older;
+            sub.awaits_answer = false;
             sub.last_notify = Some(notify.cseq);
             if sub.to_tag.is_none() {
                 sub.to_tag = notify.to_tag_of_server.clone();
             }
+        }
+        // The server numbers afresh: its documents too.
+        if is_renumbered
+            && key.1 == EventKind::Dialog
+            && let Some(person) = self.people.get_mut(&key.0)
+        {
+            person.dialogs.forget_version();
         }
         let state = notify.state.as_ref().map(|s| s.state);
         match state {

@@ -307,12 +307,15 @@ const SIP_ETAG: Name = Name::custom("SIP-ETag", &["sip-etag"]);
 const SIP_IF_MATCH: Name = Name::custom("SIP-If-Match", &["sip-if-match"]);
 
 /// A phone: PUBLISHes presence and dialog state to Kamailio over UDP, replacing its
-/// own earlier publication (SIP-If-Match) as a real phone does.
+/// own earlier publication (SIP-If-Match) as a real phone does; each call's dialog
+/// state is a publication of its own, as Kamailio's `pua_dialoginfo` makes them
+/// (Kamailio takes no update to a publication once its dialog has ended).
 pub struct Phone {
     endpoint: Endpoint,
     server: String,
     cseq: u32,
-    etags: std::collections::HashMap<(String, String), String>,
+    /// The entity tag of each publication: presentity, event, call (or "").
+    etags: std::collections::HashMap<(String, String, String), String>,
 }
 
 impl Phone {
@@ -332,6 +335,15 @@ impl Phone {
 
     /// PUBLISHes a body for `event` (`presence` or `dialog`) of `uri`; expects 200.
     pub async fn publish(&mut self, uri: &str, event: &str, body: &str) {
+        self.publish_of(uri, event, "", body).await;
+    }
+
+    /// PUBLISHes the dialog state of one call of `uri`, replacing that call's last.
+    pub async fn publish_call(&mut self, uri: &str, call: &str, body: &str) {
+        self.publish_of(uri, "dialog", call, body).await;
+    }
+
+    async fn publish_of(&mut self, uri: &str, event: &str, call: &str, body: &str) {
         self.cseq += 1;
         let presentity: SipUri = uri.parse().expect("uri");
         let mut request = Request::new(Method::PUBLISH, presentity.clone());
@@ -361,7 +373,7 @@ impl Phone {
             "application/pidf+xml"
         };
         request.headers.insert(Name::CONTENT_TYPE, content_type);
-        let key = (uri.to_owned(), event.to_owned());
+        let key = (uri.to_owned(), event.to_owned(), call.to_owned());
         if let Some(etag) = self.etags.get(&key) {
             request.headers.insert(SIP_IF_MATCH, etag.clone());
         }
@@ -411,10 +423,17 @@ pub fn pidf(uri: &str, basic: &str, activities: &[&str], note: Option<&str>) -> 
     )
 }
 
-/// A dialog-info body with one dialog in `state` (or none).
+/// A dialog-info body with one dialog, `call1`, in `state` (or none).
 pub fn dialog_info(uri: &str, version: u32, state: Option<&str>) -> String {
+    dialog_info_of_call(uri, version, "call1", state)
+}
+
+/// A dialog-info body with the dialog `call` in `state` (or none).
+pub fn dialog_info_of_call(uri: &str, version: u32, call: &str, state: Option<&str>) -> String {
     let dialog = state
-        .map(|s| format!(r#"<dialog id="call1" direction="recipient"><state>{s}</state></dialog>"#))
+        .map(|s| {
+            format!(r#"<dialog id="{call}" direction="recipient"><state>{s}</state></dialog>"#)
+        })
         .unwrap_or_default();
     format!(
         r#"<?xml version="1.0"?>
