@@ -6,7 +6,53 @@ pub struct Culture {
     pub office: &'static str,
     pub phone_prefix: &'static str,
     pub given_names: &'static [&'static str],
+    /// Surnames as men bear them.
     pub surnames: &'static [&'static str],
+    /// Where a woman's surname takes a form of its own (Kowalska, Nováková).
+    pub feminine_surnames: Option<FeminineSurnames>,
+}
+
+/// How a culture makes a woman's surname.
+pub struct FeminineSurnames {
+    /// The given names of women.
+    pub women: &'static [&'static str],
+    /// A surname's feminine form.
+    pub form: fn(&str) -> String,
+}
+
+impl Culture {
+    /// The surname `given` bears: the feminine form for a woman where there is one.
+    pub fn surname_of(&self, given: &str, surname: &str) -> String {
+        match &self.feminine_surnames {
+            Some(feminine) if feminine.women.contains(&given) => (feminine.form)(surname),
+            _ => surname.to_owned(),
+        }
+    }
+}
+
+/// Polish: adjectival surnames end in -ska, -cka, -dzka for women (Kowalski,
+/// Kowalska); nouns (Nowak, Król) do not change.
+fn polish_feminine(surname: &str) -> String {
+    match surname.strip_suffix('i') {
+        Some(stem) if stem.ends_with("sk") || stem.ends_with("ck") || stem.ends_with("dzk") => {
+            format!("{stem}a")
+        }
+        _ => surname.to_owned(),
+    }
+}
+
+/// Czech: adjectival surnames end in -á (Novotný, Novotná), the rest take -ová,
+/// dropping a final -a (Svobodová) or the -e- of -ec (Němcová).
+fn czech_feminine(surname: &str) -> String {
+    if let Some(stem) = surname.strip_suffix('ý') {
+        format!("{stem}á")
+    } else if let Some(stem) = surname.strip_suffix('a') {
+        format!("{stem}ová")
+    } else if let Some(stem) = surname.strip_suffix("ec") {
+        format!("{stem}cová")
+    } else {
+        format!("{surname}ová")
+    }
 }
 
 pub const CULTURES: &[Culture] = &[
@@ -33,6 +79,7 @@ pub const CULTURES: &[Culture] = &[
             "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
             "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Fabbrì",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "Madrid",
@@ -59,6 +106,7 @@ pub const CULTURES: &[Culture] = &[
             "Álvarez",
             "Castaño",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "Warsaw",
@@ -94,6 +142,17 @@ pub const CULTURES: &[Culture] = &[
             "Jabłoński",
             "Król",
         ],
+        feminine_surnames: Some(FeminineSurnames {
+            women: &[
+                "Małgorzata",
+                "Agnieszka",
+                "Katarzyna",
+                "Zofia",
+                "Joanna",
+                "Żaneta",
+            ],
+            form: polish_feminine,
+        }),
     },
     Culture {
         office: "Oslo",
@@ -118,6 +177,7 @@ pub const CULTURES: &[Culture] = &[
             "Løvås",
             "Haugen",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "Berlin",
@@ -152,6 +212,7 @@ pub const CULTURES: &[Culture] = &[
             "Bauer",
             "Größ",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "Paris",
@@ -175,6 +236,7 @@ pub const CULTURES: &[Culture] = &[
             "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
             "Leroy", "Moreau", "Lefèvre", "Girard", "Rousseau", "Fontaine",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "London",
@@ -187,6 +249,7 @@ pub const CULTURES: &[Culture] = &[
             "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
             "Patel", "Wright", "Walker", "O'Brien", "Evans", "Khan",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "Amsterdam",
@@ -209,6 +272,7 @@ pub const CULTURES: &[Culture] = &[
             "de Boer",
             "Mulder",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "Lisbon",
@@ -231,6 +295,7 @@ pub const CULTURES: &[Culture] = &[
             "Gonçalves",
             "Magalhães",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "Istanbul",
@@ -251,6 +316,7 @@ pub const CULTURES: &[Culture] = &[
             "Aydın",
             "Özdemir",
         ],
+        feminine_surnames: None,
     },
     Culture {
         office: "Prague",
@@ -279,6 +345,10 @@ pub const CULTURES: &[Culture] = &[
             "Horák",
             "Němec",
         ],
+        feminine_surnames: Some(FeminineSurnames {
+            women: &["Tereza", "Kateřina", "Lucie", "Zuzana", "Šárka"],
+            form: czech_feminine,
+        }),
     },
 ];
 
@@ -400,3 +470,69 @@ pub const STATUS_MESSAGES: &[&str] = &[
 ];
 
 pub const EMAIL_DOMAIN: &str = "contoso.com";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn culture(office: &str) -> &'static Culture {
+        CULTURES
+            .iter()
+            .find(|c| c.office == office)
+            .expect("an office")
+    }
+
+    #[test]
+    fn polish_women_bear_the_feminine_form_of_adjectival_surnames() {
+        let warsaw = culture("Warsaw");
+        assert_eq!(warsaw.surname_of("Agnieszka", "Kowalski"), "Kowalska");
+        assert_eq!(warsaw.surname_of("Zofia", "Wiśniewski"), "Wiśniewska");
+        assert_eq!(warsaw.surname_of("Joanna", "Nowak"), "Nowak");
+        assert_eq!(warsaw.surname_of("Żaneta", "Król"), "Król");
+        assert_eq!(warsaw.surname_of("Paweł", "Kowalski"), "Kowalski");
+        assert_eq!(polish_feminine("Nowicki"), "Nowicka");
+        assert_eq!(polish_feminine("Zawadzki"), "Zawadzka");
+    }
+
+    #[test]
+    fn czech_women_bear_the_feminine_form_of_every_surname() {
+        let prague = culture("Prague");
+        let forms: Vec<String> = prague
+            .surnames
+            .iter()
+            .map(|surname| prague.surname_of("Tereza", surname))
+            .collect();
+        assert_eq!(
+            forms,
+            [
+                "Nováková",
+                "Svobodová",
+                "Novotná",
+                "Dvořáková",
+                "Černá",
+                "Procházková",
+                "Kučerová",
+                "Veselá",
+                "Horáková",
+                "Němcová",
+            ]
+        );
+        assert_eq!(prague.surname_of("Jiří", "Novák"), "Novák");
+    }
+
+    #[test]
+    fn every_woman_named_is_a_given_name_of_her_culture() {
+        for culture in CULTURES {
+            if let Some(feminine) = &culture.feminine_surnames {
+                for woman in feminine.women {
+                    assert!(culture.given_names.contains(woman), "{woman}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_cultures_keep_the_surname() {
+        assert_eq!(culture("Milan").surname_of("Anna", "Rossi"), "Rossi");
+    }
+}

@@ -104,11 +104,10 @@ impl Simulator {
                 _ => {
                     let culture = rng.below(CULTURES.len());
                     let c = &CULTURES[culture];
-                    (
-                        rng.pick(c.given_names).to_string(),
-                        rng.pick(c.surnames).to_string(),
-                        culture,
-                    )
+                    let given = *rng.pick(c.given_names);
+                    let surname = *rng.pick(c.surnames);
+                    let surname = c.surname_of(given, surname);
+                    (given.to_string(), surname, culture)
                 }
             };
             previous_name = Some((given.clone(), surname.clone(), culture));
