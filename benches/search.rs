@@ -29,6 +29,7 @@ const QUERIES: &[&str] = &[
     // Several words, UPN and phone prefixes, typos.
     "ann ross",
     "kowalski",
+    "kowalska",
     "maria martinez sales",
     "anna.ro",
     "+49 30",
