@@ -53,6 +53,27 @@ fn the_list_fills_and_search_filters_with_accents_typos_and_words() {
 }
 
 #[test]
+fn a_row_shows_the_number_to_transfer_to_and_an_extension_finds_it() {
+    let fixture = Fixture::new(company());
+    let mut harness = fixture.harness();
+    wait_for(&mut harness, "live with 6 colleagues", |app| {
+        is_fully_live(app) && app.view.results.len() == 6
+    });
+    // The business phone; else the mobile; else none.
+    harness.get_by_label_contains("Anna Rossi, Available, for 12 minutes, phone +39 02 5550 1066");
+    harness.get_by_label_contains("Marco Rossi, Available, for 12 minutes, phone +39 333 555 0101");
+    harness.get_by_label_contains("José García, Available");
+    assert!(
+        harness
+            .query_by_label_contains("José García, Available, for 12 minutes, phone")
+            .is_none()
+    );
+
+    type_query(&mut harness, "1066");
+    assert_eq!(visible_names(harness.state()), ["Anna Rossi"]);
+}
+
+#[test]
 fn keyboard_moves_the_selection_enter_opens_escape_clears() {
     let fixture = Fixture::new(company());
     let mut harness = fixture.harness();

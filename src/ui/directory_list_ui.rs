@@ -224,9 +224,19 @@ fn row_ui(
         .filter(|p| panel.model.is_stale(p.technology))
         .map(|_| panel.model.lost_at().unwrap_or(now));
     let is_favourite = panel.board.board.is_favourite(row.colleague.upn());
+    // The number to transfer to: the first business phone, else the mobile.
+    let phone = row
+        .colleague
+        .business_phones()
+        .find(|phone| !phone.is_empty())
+        .unwrap_or(row.colleague.mobile_phone());
     let mut label = row_accessible_label(row.colleague.display_name(), presence, stale_since, now);
     if is_favourite {
         label.push_str(", starred");
+    }
+    if !phone.is_empty() {
+        label.push_str(", phone ");
+        label.push_str(phone);
     }
     response.widget_info(|| {
         egui::WidgetInfo::selected(egui::Role::ListItem, true, is_selected, &label)
@@ -301,6 +311,19 @@ fn row_ui(
         );
     }
 
+    // The phone under the time in the state.
+    let phone_width = if compact || phone.is_empty() {
+        0.0
+    } else {
+        let at = painter.text(
+            pos2(right, line2),
+            Align2::RIGHT_CENTER,
+            phone,
+            FontId::proportional(12.0),
+            muted,
+        );
+        at.width() + 12.0
+    };
     let status_width = (right - status_left - time_width).max(40.0);
     match presence {
         Some(p) => {
@@ -340,7 +363,7 @@ fn row_ui(
                     status_width * 0.55 - 8.0,
                 )
             } else {
-                (pos2(status_left, line2), right - status_left)
+                (pos2(status_left, line2), right - status_left - phone_width)
             };
             note_ui(&painter, p, note_at, note_width, now, &chrome);
         }

@@ -166,34 +166,43 @@ pub fn is_fully_live(app: &PanelApp) -> bool {
 
 pub fn company() -> Arc<PresenceHub> {
     let hub = hub_with(0, WinningTechnology::MsTeams);
+    // Given name, surname, department, business phone, mobile.
     let people = [
-        ("Anna", "Rossi", "Sales"),
-        ("Marco", "Rossi", "Finance"),
-        ("José", "García", "Sales"),
-        ("Łukasz", "Nowak", "Engineering"),
-        ("Zoë", "Smith", "Reception"),
-        ("Øyvind", "Hansen", "IT"),
+        ("Anna", "Rossi", "Sales", "+39 02 5550 1066", ""),
+        ("Marco", "Rossi", "Finance", "", "+39 333 555 0101"),
+        ("José", "García", "Sales", "", ""),
+        ("Łukasz", "Nowak", "Engineering", "", ""),
+        ("Zoë", "Smith", "Reception", "", ""),
+        ("Øyvind", "Hansen", "IT", "", ""),
     ];
     let colleagues: Vec<Colleague> = people
         .iter()
-        .map(|(given, surname, department)| {
-            let upn = format!(
-                "{}.{}@contoso.com",
-                presence_domain::text::fold(given),
-                presence_domain::text::fold(surname)
-            );
-            Colleague {
-                id: upn.clone(),
-                upn: upn.clone(),
-                mail: upn,
-                display_name: format!("{given} {surname}"),
-                given_name: given.to_string(),
-                surname: surname.to_string(),
-                department: department.to_string(),
-                job_title: "Specialist".into(),
-                ..Default::default()
-            }
-        })
+        .map(
+            |(given, surname, department, business_phone, mobile_phone)| {
+                let upn = format!(
+                    "{}.{}@contoso.com",
+                    presence_domain::text::fold(given),
+                    presence_domain::text::fold(surname)
+                );
+                Colleague {
+                    id: upn.clone(),
+                    upn: upn.clone(),
+                    mail: upn,
+                    display_name: format!("{given} {surname}"),
+                    given_name: given.to_string(),
+                    surname: surname.to_string(),
+                    department: department.to_string(),
+                    job_title: "Specialist".into(),
+                    business_phones: [business_phone]
+                        .iter()
+                        .filter(|phone| !phone.is_empty())
+                        .map(|phone| phone.to_string())
+                        .collect(),
+                    mobile_phone: mobile_phone.to_string(),
+                    ..Default::default()
+                }
+            },
+        )
         .collect();
     let presences = colleagues
         .iter()
