@@ -202,21 +202,29 @@ async fn published_presence_reaches_the_hub_within_two_seconds() {
     assert_eq!(availability, Availability::PresenceUnknown);
 }
 
+/// Watching over UDP, with Jose published available (and seen so) before his calls.
+async fn watching_jose_available(kamailio: &Kamailio) -> Watching {
+    let mut watching = start_watching(kamailio, config(kamailio, SipTransport::Udp)).await;
+    watching
+        .phone
+        .publish(&uri(JOSE), "presence", &pidf(&uri(JOSE), "open", &[], None))
+        .await;
+    let hub = &watching.hub;
+    wait_until("Jose available", Duration::from_secs(10), || {
+        shown(hub, JOSE).0 == Availability::Available
+    })
+    .await;
+    watching
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_confirmed_then_terminated_busies_the_line_and_frees_it() {
     let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let Some(kamailio) = Kamailio::start(KamailioOptions::default()) else {
         return;
     };
-    let mut watching = start_watching(&kamailio, config(&kamailio, SipTransport::Udp)).await;
+    let mut watching = watching_jose_available(&kamailio).await;
     let (hub, phone) = (&watching.hub, &mut watching.phone);
-    phone
-        .publish(&uri(JOSE), "presence", &pidf(&uri(JOSE), "open", &[], None))
-        .await;
-    wait_until("Jose available", Duration::from_secs(10), || {
-        shown(hub, JOSE).0 == Availability::Available
-    })
-    .await;
     // Ringing, answered, hung up: the line is busy until the dialog ends.
     for (version, state, availability, activity) in [
         (1, "early", Availability::Busy, Activity::InACall),
@@ -250,15 +258,8 @@ async fn back_to_back_call_changes_end_in_the_last_state() {
     let Some(kamailio) = Kamailio::start(KamailioOptions::default()) else {
         return;
     };
-    let mut watching = start_watching(&kamailio, config(&kamailio, SipTransport::Udp)).await;
+    let mut watching = watching_jose_available(&kamailio).await;
     let (hub, phone) = (&watching.hub, &mut watching.phone);
-    phone
-        .publish(&uri(JOSE), "presence", &pidf(&uri(JOSE), "open", &[], None))
-        .await;
-    wait_until("Jose available", Duration::from_secs(10), || {
-        shown(hub, JOSE).0 == Availability::Available
-    })
-    .await;
     let mut version = 0;
     for round in 0..30 {
         let (this_call, next_call) = (format!("call{round}"), format!("call{}", round + 1));
