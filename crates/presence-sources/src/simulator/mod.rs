@@ -18,7 +18,7 @@ mod day;
 pub mod driver;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 use std::time::{Duration, SystemTime};
 
 use presence_domain::Colleague;
@@ -26,7 +26,7 @@ use presence_domain::Presence;
 use presence_domain::rng::SeededRng;
 use presence_hub::DirectoryUpdate;
 
-use self::company::make_colleague;
+use self::company::{UpnLocalParts, make_colleague};
 use self::day::{
     DecayTimer, Person, State, initial_state, out_of_office_message, sip_presence, sip_state_for,
     status_message, teams_presence,
@@ -91,7 +91,7 @@ impl Simulator {
     pub fn new(config: SimulatorConfig, now: SystemTime) -> Self {
         let users = config.users.clamp(1, MAX_USERS);
         let mut rng = SeededRng::new(config.seed);
-        let mut used_upns = HashSet::with_capacity(users * 2);
+        let mut upn_local_parts = UpnLocalParts::with_capacity(users * 2);
         // A reserve of future joiners beyond the initial company.
         let reserve = (users / 50).max(5);
         let mut people = Vec::with_capacity(users + reserve);
@@ -111,8 +111,14 @@ impl Simulator {
                 }
             };
             previous_name = Some((given.clone(), surname.clone(), culture));
-            let colleague =
-                make_colleague(&mut rng, index, &given, &surname, culture, &mut used_upns);
+            let colleague = make_colleague(
+                &mut rng,
+                index,
+                &given,
+                &surname,
+                culture,
+                &mut upn_local_parts,
+            );
             let has_teams = !rng.chance(0.03);
             let has_sip = !has_teams || rng.chance(0.3);
             let state = initial_state(&mut rng);
@@ -278,6 +284,8 @@ impl Simulator {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use presence_domain::{Activity, Availability};
 
     use super::*;
