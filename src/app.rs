@@ -887,11 +887,7 @@ impl PanelApp {
             return;
         };
         let c = row.colleague;
-        let phone = c
-            .business_phones()
-            .next()
-            .map(str::to_owned)
-            .or_else(|| (!c.mobile_phone().is_empty()).then(|| c.mobile_phone().to_owned()));
+        let phone = c.phone_to_call().map(str::to_owned);
         let (upn, mail, name) = (
             c.upn().to_owned(),
             if c.mail().is_empty() {

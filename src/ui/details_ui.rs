@@ -204,8 +204,7 @@ fn actions_ui(
     colleague: presence_domain::packed_colleague::ColleagueRef<'_>,
     commands: &mut Vec<UiCommand>,
 ) {
-    let has_phone =
-        colleague.business_phones().next().is_some() || !colleague.mobile_phone().is_empty();
+    let has_phone = colleague.phone_to_call().is_some();
     ui.horizontal_wrapped(|ui| {
         for (action, keys) in [
             (ColleagueAction::TeamsChat, "Ctrl+T"),

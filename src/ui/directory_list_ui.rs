@@ -224,17 +224,12 @@ fn row_ui(
         .filter(|p| panel.model.is_stale(p.technology))
         .map(|_| panel.model.lost_at().unwrap_or(now));
     let is_favourite = panel.board.board.is_favourite(row.colleague.upn());
-    // The number to transfer to: the first business phone, else the mobile.
-    let phone = row
-        .colleague
-        .business_phones()
-        .find(|phone| !phone.is_empty())
-        .unwrap_or(row.colleague.mobile_phone());
+    let phone = row.colleague.phone_to_call();
     let mut label = row_accessible_label(row.colleague.display_name(), presence, stale_since, now);
     if is_favourite {
         label.push_str(", starred");
     }
-    if !phone.is_empty() {
+    if let Some(phone) = phone {
         label.push_str(", phone ");
         label.push_str(phone);
     }
@@ -311,18 +306,19 @@ fn row_ui(
         );
     }
 
-    // The phone under the time in the state.
-    let phone_width = if compact || phone.is_empty() {
-        0.0
-    } else {
-        let at = painter.text(
-            pos2(right, line2),
-            Align2::RIGHT_CENTER,
-            phone,
-            FontId::proportional(12.0),
-            muted,
-        );
-        at.width() + 12.0
+    // The number to transfer to, under the time in the state.
+    let phone_width = match phone {
+        Some(phone) if !compact => {
+            let at = painter.text(
+                pos2(right, line2),
+                Align2::RIGHT_CENTER,
+                phone,
+                FontId::proportional(12.0),
+                muted,
+            );
+            at.width() + 12.0
+        }
+        _ => 0.0,
     };
     let status_width = (right - status_left - time_width).max(40.0);
     match presence {

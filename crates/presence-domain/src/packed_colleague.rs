@@ -290,6 +290,12 @@ impl<'a> ColleagueRef<'a> {
             .split('\n')
             .filter(|p| !p.is_empty())
     }
+    /// The number to call or transfer to: the first business phone, else the mobile.
+    pub fn phone_to_call(self) -> Option<&'a str> {
+        self.business_phones()
+            .next()
+            .or_else(|| Some(self.mobile_phone()).filter(|p| !p.is_empty()))
+    }
 
     pub fn upn_key(self) -> String {
         upn_key(self.upn())
@@ -349,6 +355,29 @@ mod tests {
         assert_eq!(none.read(&shared).business_phones().count(), 0);
         assert_eq!(none.read(&shared).mail(), "");
         assert_eq!(none.read(&shared).unpack(), Colleague::default());
+    }
+
+    #[test]
+    fn the_phone_to_call_is_the_first_business_phone_else_the_mobile() {
+        let mut shared = SharedStrings::default();
+        let c = zoe();
+        let read = |c: &Colleague, shared: &mut SharedStrings| {
+            PackedColleague::new(c, shared)
+                .read(shared)
+                .phone_to_call()
+                .map(str::to_owned)
+        };
+        assert_eq!(read(&c, &mut shared).as_deref(), Some("+44 1"));
+        let mobile_only = Colleague {
+            business_phones: Vec::new(),
+            ..c.clone()
+        };
+        assert_eq!(read(&mobile_only, &mut shared).as_deref(), Some("+44 7"));
+        let neither = Colleague {
+            mobile_phone: String::new(),
+            ..mobile_only
+        };
+        assert_eq!(read(&neither, &mut shared), None);
     }
 
     #[test]
